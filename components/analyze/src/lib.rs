@@ -1,0 +1,551 @@
+//! brightrun's analyze stage: what a chunk teaches, found by documented rules.
+//!
+//! Everything here is deterministic and explainable, so a user can see why a
+//! pair was generated:
+//! - **concepts**: runs of up to three non-stopwords, scored by frequency,
+//!   length and presence in the section headings (a keyphrase heuristic in the
+//!   spirit of RAKE, Rose et al. 2010);
+//! - **definitions**: sentences of the form "X is a/an/the …", "X means …",
+//!   "X refers to …", "X is defined as …", "X are …", and `Term: meaning`
+//!   list items, where X is a short noun phrase that is not a pronoun;
+//! - **procedures**: numbered lists, and bullet lists most of whose items
+//!   start with an imperative verb, with the introducing sentence or the
+//!   section heading as the goal;
+//! - **claims**: sentences with a number or a modal of obligation
+//!   (must, always, never, required…);
+//! - **reasoning**: sentences with a marker of cause, consequence, condition
+//!   or contrast, split into premise and explanation;
+//! - **FAQ entries**: a question (heading or paragraph ending in "?")
+//!   followed by its answer;
+//! - **content type**: from the share of code, tables, steps, questions and
+//!   definitions;
+//! - **difficulty**: the Flesch–Kincaid grade level (Kincaid et al. 1975) of
+//!   the prose, raised one band when most sentences carry reasoning.
+
+pub mod text;
+
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+mod component;
+
+use std::collections::HashMap;
+
+use brightrun_types::{
+    Analysis, BlockKind, Chunk, Claim, Concept, ContentType, Definition, Difficulty, FaqEntry, Procedure, Reasoning,
+    ReasoningKind, Result, Span, StageError, Step,
+};
+use text::{Word, is_stopword, sentences, syllables, trim_end_punctuation, words};
+
+/// Most concepts reported per chunk.
+const MAX_CONCEPTS: usize = 8;
+/// Most claims reported per chunk.
+const MAX_CLAIMS: usize = 12;
+
+/// A sentence of prose with its document span.
+#[derive(Debug, Clone)]
+struct Sentence<'a> {
+    span: Span,
+    text: &'a str,
+}
+
+/// Analyses `chunk`. `Err` is `NoContent` when the chunk's text does not
+/// match its span (a host bug or a hand-made chunk), never for ordinary text.
+pub fn analyze(chunk: &Chunk) -> Result<Analysis> {
+    if chunk.text.len() != chunk.span.len() {
+        return Err(StageError::NoContent {
+            document: chunk.document.clone(),
+            detail: format!(
+                "chunk {} has {} bytes of text for a span of {} bytes",
+                chunk.index,
+                chunk.text.len(),
+                chunk.span.len()
+            ),
+        });
+    }
+    let prose = prose_sentences(chunk);
+    let concepts = concepts(chunk, &prose);
+    let definitions = definitions(chunk, &prose);
+    let procedures = procedures(chunk);
+    let reasoning: Vec<Reasoning> = prose.iter().filter_map(reasoning).collect();
+    let faq = faq_entries(chunk);
+    let definition_spans: Vec<Span> = definitions.iter().map(|d| d.span).collect();
+    let claims: Vec<Claim> = prose
+        .iter()
+        .filter(|sentence| !definition_spans.contains(&sentence.span) && is_claim(sentence.text))
+        .take(MAX_CLAIMS)
+        .map(|sentence| Claim { text: sentence.text.to_string(), span: sentence.span })
+        .collect();
+    let entities = entities(&prose);
+    let numbers = numbers(&prose);
+    let content_type = content_type(chunk, &definitions, &procedures, &faq, &claims, &prose);
+    let difficulty = difficulty(&prose, reasoning.len());
+    Ok(Analysis {
+        chunk_index: chunk.index,
+        concepts,
+        definitions,
+        procedures,
+        claims,
+        reasoning,
+        faq,
+        entities,
+        numbers,
+        content_type,
+        difficulty,
+    })
+}
+
+/// Sentences of the chunk's paragraphs, list items and quotes.
+fn prose_sentences(chunk: &Chunk) -> Vec<Sentence<'_>> {
+    let mut out = Vec::new();
+    for block in &chunk.blocks {
+        if !matches!(block.kind, BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Quote) {
+            continue;
+        }
+        let Some(text) = chunk.text_at(block.span) else { continue };
+        for (offset, sentence) in sentences(text) {
+            let start = block.span.start as usize + offset;
+            out.push(Sentence { span: Span::new(start, start + sentence.len()), text: sentence });
+        }
+    }
+    out
+}
+
+fn concepts(chunk: &Chunk, prose: &[Sentence<'_>]) -> Vec<Concept> {
+    struct Candidate {
+        count: u32,
+        first: Span,
+        written: String,
+        order: usize,
+    }
+    let heading_words: Vec<String> = chunk
+        .section_path
+        .iter()
+        .flat_map(|heading| words(heading).into_iter().map(|w| w.text.to_lowercase()).collect::<Vec<_>>())
+        .collect();
+    let mut candidates: HashMap<String, Candidate> = HashMap::new();
+    for sentence in prose {
+        let sentence_words = words(sentence.text);
+        for run in sentence_words.split(|word| is_stopword(word.text) || !is_content_word(word.text)) {
+            for n in 1..=3.min(run.len()) {
+                for gram in run.windows(n) {
+                    let key = gram.iter().map(|w| w.text.to_lowercase()).collect::<Vec<_>>().join(" ");
+                    let start = sentence.span.start as usize + gram[0].offset;
+                    let last = gram[gram.len() - 1];
+                    let end = sentence.span.start as usize + last.offset + last.text.len();
+                    let order = candidates.len();
+                    let entry = candidates.entry(key).or_insert_with(|| Candidate {
+                        count: 0,
+                        first: Span::new(start, end),
+                        written: sentence.text[gram[0].offset..last.offset + last.text.len()].to_string(),
+                        order,
+                    });
+                    entry.count += 1;
+                }
+            }
+        }
+    }
+    let score = |key: &str, candidate: &Candidate| -> f64 {
+        let n = key.split(' ').count() as f64;
+        let long = if key.len() >= 6 { 1.2 } else { 1.0 };
+        let in_heading = if key.split(' ').any(|w| heading_words.iter().any(|h| h == w)) { 2.0 } else { 1.0 };
+        f64::from(candidate.count) * (1.0 + 0.5 * (n - 1.0)) * long * in_heading
+    };
+    let mut ranked: Vec<(&String, &Candidate, f64)> =
+        candidates.iter().map(|(key, candidate)| (key, candidate, score(key, candidate))).collect();
+    ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.1.order.cmp(&b.1.order)));
+    let mut chosen: Vec<Concept> = Vec::new();
+    let mut chosen_keys: Vec<&str> = Vec::new();
+    for (key, candidate, _) in ranked {
+        if chosen.len() == MAX_CONCEPTS {
+            break;
+        }
+        // Skip a phrase that only repeats part of a chosen one (or the reverse).
+        if chosen_keys.iter().any(|k| k.contains(key.as_str()) || key.contains(*k)) {
+            continue;
+        }
+        if candidate.count < 2 && key.split(' ').count() == 1 && !heading_words.contains(key) {
+            continue;
+        }
+        chosen_keys.push(key);
+        chosen.push(Concept { term: candidate.written.clone(), mentions: candidate.count, span: candidate.first });
+    }
+    chosen
+}
+
+fn is_content_word(word: &str) -> bool {
+    word.chars().count() >= 3 && word.chars().any(char::is_alphabetic)
+}
+
+/// Words that make a subject a pronoun or a question, never a term.
+const NOT_A_TERM: &[&str] = &[
+    "it", "this", "that", "these", "those", "there", "here", "he", "she", "they", "we", "you", "i", "what", "which",
+    "who", "when", "where", "how", "why", "each", "every", "all", "some", "one", "its", "our", "your", "their",
+    "if", "so", "but", "and", "or", "then", "also", "only", "once",
+];
+
+/// Copula patterns, most specific first: (pattern, keeps the article).
+const DEFINING_PATTERNS: &[&str] =
+    &[" is defined as ", " refers to ", " stands for ", " means ", " is a ", " is an ", " is the ", " are "];
+
+fn definitions(chunk: &Chunk, prose: &[Sentence<'_>]) -> Vec<Definition> {
+    let mut out: Vec<Definition> = Vec::new();
+    for sentence in prose {
+        if sentence.text.ends_with('?') {
+            continue;
+        }
+        if let Some(definition) = defining_sentence(sentence).or_else(|| term_colon_meaning(chunk, sentence)) {
+            if !out.iter().any(|d| d.term.eq_ignore_ascii_case(&definition.term)) {
+                out.push(definition);
+            }
+        }
+    }
+    out
+}
+
+fn defining_sentence(sentence: &Sentence<'_>) -> Option<Definition> {
+    let text = sentence.text;
+    for pattern in DEFINING_PATTERNS {
+        let Some(at) = text.find(pattern) else { continue };
+        let subject = text[..at].trim();
+        let subject = ["The ", "A ", "An "].iter().find_map(|article| subject.strip_prefix(article)).unwrap_or(subject);
+        let subject_words = words(subject);
+        let meaning = trim_end_punctuation(text[at + pattern.len()..].trim());
+        let max_subject_words = if *pattern == " are " { 3 } else { 5 };
+        let ok = !subject_words.is_empty()
+            && subject_words.len() <= max_subject_words
+            && !subject.contains([',', ';', '(', ':'])
+            && !NOT_A_TERM.contains(&subject_words[0].text.to_lowercase().as_str())
+            && subject_words.iter().any(|w| !is_stopword(w.text))
+            && words(meaning).len() >= 3;
+        if ok {
+            let meaning = match *pattern {
+                " is a " => format!("a {meaning}"),
+                " is an " => format!("an {meaning}"),
+                " is the " => format!("the {meaning}"),
+                _ => meaning.to_string(),
+            };
+            return Some(Definition { term: subject.to_string(), meaning, span: sentence.span });
+        }
+    }
+    None
+}
+
+/// A list item "Term: meaning" (or "Term — meaning") at the start of a block.
+fn term_colon_meaning(chunk: &Chunk, sentence: &Sentence<'_>) -> Option<Definition> {
+    let in_list_item = chunk
+        .blocks
+        .iter()
+        .any(|b| b.kind == BlockKind::ListItem && b.span.start == sentence.span.start);
+    if !in_list_item {
+        return None;
+    }
+    let (term, meaning) = sentence.text.split_once(": ").or_else(|| sentence.text.split_once(" — "))?;
+    let term_words = words(term).len();
+    let meaning = trim_end_punctuation(meaning.trim());
+    ((1..=4).contains(&term_words) && words(meaning).len() >= 3).then(|| Definition {
+        term: term.trim().to_string(),
+        meaning: meaning.to_string(),
+        span: sentence.span,
+    })
+}
+
+/// Verbs that start an instruction ("Run the tests", "Open the console").
+const IMPERATIVE_VERBS: &[&str] = &[
+    "add", "apply", "ask", "assign", "attach", "back", "build", "call", "change", "check", "choose", "clear",
+    "click", "close", "collect", "commit", "compare", "configure", "confirm", "connect", "contact", "copy",
+    "create", "delete", "deploy", "disable", "document", "download", "drain", "edit", "enable", "ensure", "enter",
+    "escalate", "export", "fill", "find", "follow", "generate", "give", "go", "import", "inspect", "install",
+    "keep", "kill", "label", "launch", "list", "load", "locate", "log", "look", "make", "mark", "measure", "merge",
+    "monitor", "mount", "move", "navigate", "note", "notify", "open", "page", "paste", "pick", "post", "press",
+    "pull", "push", "put", "read", "reboot", "record", "reduce", "register", "reload", "remove", "rename",
+    "replace", "report", "request", "reset", "restart", "restore", "resume", "retry", "revert", "review",
+    "roll", "rotate", "run", "save", "scale", "schedule", "select", "send", "set", "share", "sign", "start",
+    "stop", "submit", "switch", "take", "tell", "test", "type", "uninstall", "unmount", "update", "upgrade",
+    "upload", "use", "validate", "verify", "wait", "watch", "write",
+];
+
+fn is_imperative(text: &str) -> bool {
+    words(text)
+        .first()
+        .is_some_and(|w| IMPERATIVE_VERBS.contains(&w.text.to_lowercase().as_str()))
+}
+
+fn procedures(chunk: &Chunk) -> Vec<Procedure> {
+    let mut out = Vec::new();
+    let blocks = &chunk.blocks;
+    let mut index = 0;
+    while index < blocks.len() {
+        if blocks[index].kind != BlockKind::ListItem {
+            index += 1;
+            continue;
+        }
+        let level = blocks[index].level;
+        let ordered = blocks[index].ordinal.is_some();
+        let mut end = index;
+        while end < blocks.len()
+            && blocks[end].kind == BlockKind::ListItem
+            && blocks[end].level >= level
+            && (blocks[end].level > level || blocks[end].ordinal.is_some() == ordered)
+        {
+            end += 1;
+        }
+        let items: Vec<Step> = blocks[index..end]
+            .iter()
+            .filter(|block| block.level == level)
+            .filter_map(|block| {
+                let text = chunk.text_at(block.span)?;
+                Some(Step { text: text.to_string(), span: block.span })
+            })
+            .collect();
+        let imperative = items.iter().filter(|step| is_imperative(&step.text)).count();
+        if items.len() >= 2 && (ordered || imperative * 2 > items.len()) {
+            let goal = index
+                .checked_sub(1)
+                .map(|before| &blocks[before])
+                .filter(|block| block.kind == BlockKind::Paragraph)
+                .and_then(|block| chunk.text_at(block.span))
+                .and_then(|text| sentences(text).last().map(|(_, s)| s.to_string()))
+                .filter(|sentence| sentence.ends_with(':'))
+                .map(|sentence| trim_end_punctuation(&sentence).to_string())
+                .or_else(|| chunk.section_path.last().cloned())
+                .unwrap_or_else(|| "this task".to_string());
+            out.push(Procedure { goal, steps: items });
+        }
+        index = end.max(index + 1);
+    }
+    out
+}
+
+/// Words that make a sentence a checkable rule.
+const OBLIGATION_WORDS: &[&str] =
+    &["must", "always", "never", "required", "requires", "cannot", "guarantees", "only", "should", "default"];
+
+fn is_claim(sentence: &str) -> bool {
+    let sentence_words = words(sentence);
+    let count = sentence_words.len();
+    !sentence.ends_with('?')
+        && !sentence.ends_with(':')
+        && (6..=60).contains(&count)
+        && sentence_words.iter().any(|w| {
+            w.text.chars().any(|c| c.is_ascii_digit()) || OBLIGATION_WORDS.contains(&w.text.to_lowercase().as_str())
+        })
+}
+
+/// Markers in priority order, with what they signal.
+const MARKERS: &[(&str, ReasoningKind)] = &[
+    ("because", ReasoningKind::Cause),
+    ("due to", ReasoningKind::Cause),
+    ("since", ReasoningKind::Cause),
+    ("so that", ReasoningKind::Consequence),
+    ("therefore", ReasoningKind::Consequence),
+    ("as a result", ReasoningKind::Consequence),
+    ("consequently", ReasoningKind::Consequence),
+    ("which means", ReasoningKind::Consequence),
+    ("thus", ReasoningKind::Consequence),
+    ("unless", ReasoningKind::Condition),
+    ("only if", ReasoningKind::Condition),
+    ("if", ReasoningKind::Condition),
+    ("however", ReasoningKind::Contrast),
+    ("although", ReasoningKind::Contrast),
+    ("whereas", ReasoningKind::Contrast),
+    ("but", ReasoningKind::Contrast),
+];
+
+/// Finds `marker` as whole words in `lower`, returning its byte offset.
+fn find_marker(lower: &str, marker: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(marker) {
+        let at = from + found;
+        let before_ok = at == 0 || !lower[..at].chars().next_back().is_some_and(char::is_alphanumeric);
+        let after = at + marker.len();
+        let after_ok = !lower[after..].chars().next().is_some_and(char::is_alphanumeric);
+        if before_ok && after_ok {
+            return Some(at);
+        }
+        from = after;
+    }
+    None
+}
+
+fn reasoning(sentence: &Sentence<'_>) -> Option<Reasoning> {
+    let text = sentence.text;
+    if text.ends_with('?') || words(text).len() < 6 {
+        return None;
+    }
+    let lower = text.to_lowercase();
+    let clean = |part: &str| trim_end_punctuation(part.trim().trim_start_matches([',', ';', ' '])).to_string();
+    for (marker, kind) in MARKERS {
+        let Some(at) = find_marker(&lower, marker) else { continue };
+        let after_marker = &text[at + marker.len()..];
+        let (premise, explanation) = if at == 0 {
+            // "Because X, Y." / "If X, Y.": the clause up to the comma is the explanation.
+            let (clause, main) = after_marker.split_once(',')?;
+            (clean(main), clean(clause))
+        } else {
+            (clean(&text[..at]), clean(after_marker))
+        };
+        if words(&premise).len() >= 2 && words(&explanation).len() >= 2 {
+            return Some(Reasoning {
+                marker: text[at..at + marker.len()].to_string(),
+                kind: *kind,
+                span: sentence.span,
+                premise,
+                explanation,
+            });
+        }
+    }
+    None
+}
+
+/// A question block (heading or paragraph ending in "?") followed by the
+/// prose and list blocks up to the next heading or question.
+fn faq_entries(chunk: &Chunk) -> Vec<FaqEntry> {
+    let is_question = |kind: BlockKind, text: &str| {
+        matches!(kind, BlockKind::Heading | BlockKind::Paragraph)
+            && text.trim_end().ends_with('?')
+            && words(text).len() <= 30
+    };
+    let mut out = Vec::new();
+    let blocks = &chunk.blocks;
+    for (index, block) in blocks.iter().enumerate() {
+        let Some(question) = chunk.text_at(block.span) else { continue };
+        if !is_question(block.kind, question) {
+            continue;
+        }
+        let answer_blocks: Vec<Span> = blocks[index + 1..]
+            .iter()
+            .take_while(|next| {
+                next.kind != BlockKind::Heading
+                    && !chunk.text_at(next.span).is_some_and(|text| is_question(next.kind, text))
+            })
+            .take(3)
+            .map(|next| next.span)
+            .collect();
+        let (Some(first), Some(last)) = (answer_blocks.first(), answer_blocks.last()) else { continue };
+        let answer_span = Span { start: first.start, end: last.end };
+        let Some(answer) = chunk.text_at(answer_span) else { continue };
+        let question = question.trim().trim_start_matches("Q:").trim().to_string();
+        out.push(FaqEntry { question, answer: answer.to_string(), answer_span });
+    }
+    out
+}
+
+fn entities(prose: &[Sentence<'_>]) -> Vec<String> {
+    let mut counts: Vec<(String, u32)> = Vec::new();
+    for sentence in prose {
+        let sentence_words: Vec<Word<'_>> = words(sentence.text);
+        let mut run: Vec<&str> = Vec::new();
+        let mut flush = |run: &mut Vec<&str>| {
+            if !run.is_empty() {
+                let name = run.join(" ");
+                match counts.iter_mut().find(|(existing, _)| *existing == name) {
+                    Some((_, count)) => *count += 1,
+                    None => counts.push((name, 1)),
+                }
+                run.clear();
+            }
+        };
+        for (position, word) in sentence_words.iter().enumerate() {
+            let capitalised = word.text.chars().next().is_some_and(char::is_uppercase);
+            let acronym = word.text.len() >= 2 && word.text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if position > 0 && (capitalised || acronym) && !is_stopword(word.text) {
+                run.push(word.text);
+            } else {
+                flush(&mut run);
+            }
+        }
+        flush(&mut run);
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.into_iter().take(10).map(|(name, _)| name).collect()
+}
+
+/// Units that follow a number as a separate word.
+const UNITS: &[&str] = &[
+    "ms", "s", "seconds", "second", "minutes", "minute", "hours", "hour", "days", "day", "weeks", "months", "years",
+    "kb", "mb", "gb", "tb", "kib", "mib", "gib", "percent", "%", "requests", "users", "nodes", "replicas", "cores",
+    "bytes", "tokens", "times", "steps", "pages", "items",
+];
+
+fn numbers(prose: &[Sentence<'_>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for sentence in prose {
+        let sentence_words = words(sentence.text);
+        for (index, word) in sentence_words.iter().enumerate() {
+            if !word.text.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let mut number = word.text.to_string();
+            let after = &sentence.text[word.offset + word.text.len()..];
+            if after.starts_with('%') {
+                number.push('%');
+            } else if let Some(next) = sentence_words.get(index + 1) {
+                let gap = &sentence.text[word.offset + word.text.len()..next.offset];
+                if gap == " " && UNITS.contains(&next.text.to_lowercase().as_str()) {
+                    number.push(' ');
+                    number.push_str(next.text);
+                }
+            }
+            if !out.contains(&number) && out.len() < 20 {
+                out.push(number);
+            }
+        }
+    }
+    out
+}
+
+fn content_type(
+    chunk: &Chunk,
+    definitions: &[Definition],
+    procedures: &[Procedure],
+    faq: &[FaqEntry],
+    claims: &[Claim],
+    prose: &[Sentence<'_>],
+) -> ContentType {
+    let total: usize = chunk.blocks.iter().map(|b| b.span.len()).sum::<usize>().max(1);
+    let share = |kind: BlockKind| {
+        chunk.blocks.iter().filter(|b| b.kind == kind).map(|b| b.span.len()).sum::<usize>() as f64 / total as f64
+    };
+    let steps: usize = procedures.iter().map(|p| p.steps.len()).sum();
+    let past_tense = prose
+        .iter()
+        .filter(|s| words(s.text).iter().any(|w| matches!(w.text, "was" | "were" | "had" | "did")))
+        .count();
+    if !faq.is_empty() {
+        ContentType::Faq
+    } else if share(BlockKind::Code) >= 0.4 {
+        ContentType::Code
+    } else if share(BlockKind::TableRow) >= 0.4 {
+        ContentType::Tabular
+    } else if steps >= 3 {
+        ContentType::Procedural
+    } else if !definitions.is_empty() {
+        ContentType::Conceptual
+    } else if past_tense * 3 >= prose.len().max(1) && !prose.is_empty() {
+        ContentType::Narrative
+    } else if claims.len() >= 2 {
+        ContentType::Reference
+    } else {
+        ContentType::Conceptual
+    }
+}
+
+/// Flesch–Kincaid grade of the prose: `0.39 · words/sentences + 11.8 ·
+/// syllables/words − 15.59`. Below 8 is easy, below 12 medium, the rest hard;
+/// a chunk where more than half the sentences carry reasoning moves up a band.
+fn difficulty(prose: &[Sentence<'_>], reasoning: usize) -> Difficulty {
+    let sentence_count = prose.len();
+    let all_words: Vec<Word<'_>> = prose.iter().flat_map(|s| words(s.text)).collect();
+    if sentence_count == 0 || all_words.is_empty() {
+        return Difficulty::Medium;
+    }
+    let syllable_count: usize = all_words.iter().map(|w| syllables(w.text)).sum();
+    let grade = 0.39 * (all_words.len() as f64 / sentence_count as f64)
+        + 11.8 * (syllable_count as f64 / all_words.len() as f64)
+        - 15.59;
+    let band = if grade < 8.0 { 0 } else if grade < 12.0 { 1 } else { 2 };
+    let band = if reasoning * 2 > sentence_count { (band + 1).min(2) } else { band };
+    [Difficulty::Easy, Difficulty::Medium, Difficulty::Hard][band]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,169 @@
+//! brightrun's diversify stage: removes exact and near-duplicate pairs.
+//!
+//! Two passes, each dropping with a named reason ([`DropReason`]) and keeping
+//! the first pair of every group, so the result does not depend on anything
+//! but input order:
+//!
+//! 1. **Exact**: the question and answer, lower-cased with punctuation and
+//!    runs of whitespace removed, hashed with xxh3-64.
+//! 2. **Near**: MinHash signatures over word shingles of question + answer,
+//!    bucketed by LSH bands; a pair whose estimated Jaccard similarity to a
+//!    kept pair in a shared bucket reaches the threshold is dropped.
+//!
+//! Defaults ([`DEFAULT_CONFIG`]) follow datatrove's MinHash deduplication
+//! (`datatrove/pipeline/dedup/minhash.py`: 14 buckets × 8 hashes), with
+//! 3-word shingles instead of 5 because training pairs are a few sentences,
+//! not web pages. With b = 14 bands of r = 8 rows, the LSH S-curve
+//! `1 − (1 − s^r)^b` passes 0.5 at s ≈ (1/b)^(1/r) ≈ 0.72; candidates are
+//! then checked against the threshold 0.7 on the full signature.
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+use std::collections::HashMap;
+use std::collections::HashSet;
+
+use brightrun_types::{DiversifyConfig, DiversifyResult, DropReason, DroppedPair, Pair, Result, StageError};
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
+/// The defaults the host uses unless told otherwise (see the module docs).
+pub const DEFAULT_CONFIG: DiversifyConfig = DiversifyConfig { shingle_words: 3, bands: 14, rows: 8, threshold: 0.7 };
+
+/// Largest signature accepted (bands × rows), to bound memory per pair.
+const MAX_HASHES: u32 = 1024;
+
+/// Mersenne prime 2^61 − 1, the modulus of the universal hash family
+/// `(a·x + b) mod p` that stands in for random permutations (as datasketch does).
+const MERSENNE_61: u64 = (1 << 61) - 1;
+
+/// Drops exact and near-duplicate pairs from `pairs`.
+///
+/// `Err` is `InvalidConfig` when a config value is out of range: zero
+/// shingle size, bands or rows, more than 1024 hashes, or a threshold outside
+/// (0, 1].
+pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<DiversifyResult> {
+    let hashes = config.bands.saturating_mul(config.rows);
+    if config.shingle_words == 0
+        || hashes == 0
+        || hashes > MAX_HASHES
+        || !(config.threshold > 0.0 && config.threshold <= 1.0)
+    {
+        return Err(StageError::InvalidConfig {
+            document: "diversify".to_string(),
+            detail: format!(
+                "shingle-words {}, bands {}, rows {}, threshold {}: need shingle-words > 0, 0 < bands × rows <= {MAX_HASHES}, 0 < threshold <= 1",
+                config.shingle_words, config.bands, config.rows, config.threshold
+            ),
+        });
+    }
+    let permutations = permutations(hashes as usize);
+    let mut result = DiversifyResult::default();
+    let mut exact_seen: HashMap<u64, String> = HashMap::new();
+    let mut buckets: HashMap<(u32, u64), Vec<usize>> = HashMap::new();
+    let mut kept_signatures: Vec<Vec<u64>> = Vec::new();
+
+    for pair in pairs {
+        let text = format!("{}\n{}", pair.question(), pair.answer());
+        let normalised = normalise(&text);
+        let exact_key = xxh3_64(normalised.as_bytes());
+        if let Some(first) = exact_seen.get(&exact_key) {
+            result.dropped.push(DroppedPair {
+                id: pair.id,
+                reason: DropReason::ExactDuplicate,
+                duplicate_of: Some(first.clone()),
+            });
+            continue;
+        }
+        let signature = signature(&normalised, config.shingle_words as usize, &permutations);
+        let band_keys: Vec<(u32, u64)> = signature
+            .chunks(config.rows as usize)
+            .enumerate()
+            .map(|(band, rows)| {
+                let bytes: Vec<u8> = rows.iter().flat_map(|value| value.to_le_bytes()).collect();
+                (band as u32, xxh3_64(&bytes))
+            })
+            .collect();
+        let mut candidates: HashSet<usize> = HashSet::new();
+        for key in &band_keys {
+            if let Some(members) = buckets.get(key) {
+                candidates.extend(members.iter().copied());
+            }
+        }
+        let mut candidates: Vec<usize> = candidates.into_iter().collect();
+        candidates.sort_unstable();
+        let duplicate = candidates
+            .into_iter()
+            .find(|kept| similarity(&signature, &kept_signatures[*kept]) >= config.threshold);
+        if let Some(kept) = duplicate {
+            result.dropped.push(DroppedPair {
+                id: pair.id,
+                reason: DropReason::NearDuplicate,
+                duplicate_of: Some(result.kept[kept].id.clone()),
+            });
+            continue;
+        }
+        let index = result.kept.len();
+        for key in band_keys {
+            buckets.entry(key).or_default().push(index);
+        }
+        exact_seen.insert(exact_key, pair.id.clone());
+        kept_signatures.push(signature);
+        result.kept.push(pair);
+    }
+    Ok(result)
+}
+
+/// Lower-case words joined by single spaces; punctuation dropped.
+pub fn normalise(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `(a, b)` coefficients of the hash family, fixed by a seed so signatures
+/// are comparable across runs and workers.
+fn permutations(count: usize) -> Vec<(u64, u64)> {
+    (0..count as u64)
+        .map(|index| {
+            let a = xxh3_64_with_seed(b"brightrun-minhash-a", index) % (MERSENNE_61 - 1) + 1;
+            let b = xxh3_64_with_seed(b"brightrun-minhash-b", index) % MERSENNE_61;
+            (a, b)
+        })
+        .collect()
+}
+
+/// The MinHash signature of `normalised`'s `shingle_words`-word shingles
+/// (the whole text when it has fewer words).
+pub fn signature_of(normalised: &str, shingle_words: usize, hashes: usize) -> Vec<u64> {
+    signature(normalised, shingle_words, &permutations(hashes))
+}
+
+fn signature(normalised: &str, shingle_words: usize, permutations: &[(u64, u64)]) -> Vec<u64> {
+    let words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
+    let shingles: Vec<u64> = if words.len() <= shingle_words {
+        vec![xxh3_64(normalised.as_bytes()) & MERSENNE_61]
+    } else {
+        words.windows(shingle_words).map(|window| xxh3_64(window.join(" ").as_bytes()) & MERSENNE_61).collect()
+    };
+    permutations
+        .iter()
+        .map(|(a, b)| {
+            shingles
+                .iter()
+                .map(|x| ((u128::from(*a) * u128::from(*x) + u128::from(*b)) % u128::from(MERSENNE_61)) as u64)
+                .min()
+                .unwrap_or(u64::MAX)
+        })
+        .collect()
+}
+
+/// Estimated Jaccard similarity: the share of equal signature positions.
+pub fn similarity(left: &[u64], right: &[u64]) -> f32 {
+    let equal = left.iter().zip(right).filter(|(l, r)| l == r).count();
+    equal as f32 / left.len().max(1) as f32
+}
+
+#[cfg(test)]
+mod tests;

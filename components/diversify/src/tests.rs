@@ -1,0 +1,75 @@
+use super::*;
+use brightrun_types::{ContentType, Difficulty, Role, TaskType, Turn};
+
+fn pair(id: &str, question: &str, answer: &str) -> Pair {
+    Pair {
+        id: id.to_string(),
+        task: TaskType::DefinitionQa,
+        turns: vec![
+            Turn { role: Role::User, content: question.to_string() },
+            Turn { role: Role::Assistant, content: answer.to_string() },
+        ],
+        evidence: Vec::new(),
+        difficulty: Difficulty::Easy,
+        content_type: ContentType::Conceptual,
+        chunk_index: 0,
+    }
+}
+
+const ANSWER: &str = "A rollback journal is a file that holds the original content of every page changed by the current transaction, so that a crash can be undone.";
+
+#[test]
+fn drops_exact_duplicates_after_normalising_case_and_punctuation() {
+    let pairs = vec![
+        pair("a", "What is a rollback journal?", ANSWER),
+        pair("b", "what is a ROLLBACK journal", &ANSWER.to_uppercase()),
+        pair("c", "What is a checkpoint?", "A checkpoint copies pages from the log back into the database file."),
+    ];
+    let result = diversify(pairs, &DEFAULT_CONFIG).expect("dedups");
+    let kept: Vec<&str> = result.kept.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(kept, ["a", "c"]);
+    assert_eq!(
+        result.dropped,
+        [DroppedPair { id: "b".into(), reason: DropReason::ExactDuplicate, duplicate_of: Some("a".into()) }]
+    );
+}
+
+#[test]
+fn drops_near_duplicates_and_keeps_distinct_pairs() {
+    let pairs = vec![
+        pair("a", "What is a rollback journal?", ANSWER),
+        pair("b", "Define rollback journal.", ANSWER),
+        pair("c", "How do I rotate the signing key?", "Generate a new key pair, upload the public key and restart the signer process."),
+    ];
+    let result = diversify(pairs, &DEFAULT_CONFIG).expect("dedups");
+    let kept: Vec<&str> = result.kept.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(kept, ["a", "c"]);
+    assert_eq!(result.dropped[0].reason, DropReason::NearDuplicate);
+    assert_eq!(result.dropped[0].duplicate_of.as_deref(), Some("a"));
+    assert_eq!(brightrun_types::count_drops(&result.dropped), [(DropReason::NearDuplicate, 1)]);
+}
+
+#[test]
+fn estimates_jaccard_similarity_close_to_the_truth() {
+    // 8 shingles against 12, all 8 shared: true Jaccard 8/12.
+    let left = normalise("one two three four five six seven eight nine ten");
+    let right = normalise("one two three four five six seven eight nine ten eleven twelve thirteen fourteen");
+    let (a, b) = (signature_of(&left, 3, 256), signature_of(&right, 3, 256));
+    let estimate = similarity(&a, &b);
+    assert!((estimate - 8.0 / 12.0).abs() < 0.1, "estimate {estimate}");
+    assert_eq!(similarity(&a, &a), 1.0);
+}
+
+#[test]
+fn errors_on_out_of_range_config() {
+    for config in [
+        DiversifyConfig { shingle_words: 0, ..DEFAULT_CONFIG },
+        DiversifyConfig { bands: 0, ..DEFAULT_CONFIG },
+        DiversifyConfig { bands: 200, rows: 200, ..DEFAULT_CONFIG },
+        DiversifyConfig { threshold: 1.5, ..DEFAULT_CONFIG },
+        DiversifyConfig { threshold: f32::NAN, ..DEFAULT_CONFIG },
+    ] {
+        let error = diversify(Vec::new(), &config).expect_err("invalid");
+        assert!(error.to_string().starts_with("diversify: invalid config: shingle-words"), "{error}");
+    }
+}

@@ -1,0 +1,298 @@
+//! brightrun's generate stage, offline: training pairs from an analysed chunk
+//! by rules, with no model and no network.
+//!
+//! Each task turns one thing analyze found into a question and an answer taken
+//! from the source text itself (extractive), so every pair is grounded: its
+//! evidence spans are the exact sentences or list items the answer repeats.
+//! Questions are phrased from several templates per task; the template is
+//! picked by a hash of the seed and the subject, so phrasing varies across a
+//! dataset but a re-run with the same seed gives the same pairs.
+//!
+//! | task | from | answer |
+//! |---|---|---|
+//! | `faq-answer` | FAQ entries | the entry's answer |
+//! | `definition-qa` | definitions | the defining sentence |
+//! | `procedure-instruction` | procedures | the steps, numbered |
+//! | `reasoning-why` | reasoning sentences | the sentence with its reason |
+//! | `section-summary` | chunks with three or more sentences | the most central sentences |
+//! | `factual-qa` | claims mentioning a key concept | the claim |
+
+mod templates;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+use brightrun_types::{
+    Analysis, BlockKind, Chunk, Evidence, GenerateConfig, Pair, Result, Role, Span, StageError, TaskType,
+    Turn,
+};
+use unicode_segmentation::UnicodeSegmentation;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+pub use templates::template_count;
+
+/// Most sentences a summary repeats.
+const SUMMARY_SENTENCES: usize = 3;
+
+/// A pair before it is ordered and capped.
+struct Candidate {
+    task: TaskType,
+    question: String,
+    answer: String,
+    spans: Vec<Span>,
+}
+
+/// Generates pairs from `chunk` and its `analysis`.
+///
+/// Only material in the chunk's body (at or after `body_start`) is used, so
+/// the overlap a chunk repeats from its predecessor does not yield the same
+/// pair twice. `Err` is `InvalidConfig` when `max_pairs_per_chunk` is 0 or
+/// the analysis belongs to another chunk.
+pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> Result<Vec<Pair>> {
+    if config.max_pairs_per_chunk == 0 || analysis.chunk_index != chunk.index {
+        return Err(StageError::InvalidConfig {
+            document: chunk.document.clone(),
+            detail: format!(
+                "max-pairs-per-chunk {} for chunk {} with the analysis of chunk {}",
+                config.max_pairs_per_chunk, chunk.index, analysis.chunk_index
+            ),
+        });
+    }
+    let wanted = |task: TaskType| config.tasks.is_empty() || config.tasks.contains(&task);
+    let phrase = Phrasing { seed: config.seed, section: section_name(chunk) };
+    let in_body = |span: &Span| span.start >= chunk.body_start;
+
+    let mut by_task: Vec<Vec<Candidate>> = Vec::new();
+    if wanted(TaskType::FaqAnswer) {
+        by_task.push(faq(analysis, &phrase, in_body));
+    }
+    if wanted(TaskType::DefinitionQa) {
+        by_task.push(definitions(analysis, &phrase, in_body));
+    }
+    if wanted(TaskType::ProcedureInstruction) {
+        by_task.push(procedures(analysis, &phrase, in_body));
+    }
+    if wanted(TaskType::ReasoningWhy) {
+        by_task.push(reasoning(analysis, &phrase, in_body));
+    }
+    if wanted(TaskType::SectionSummary) {
+        by_task.push(summary(chunk, analysis, &phrase));
+    }
+    if wanted(TaskType::FactualQa) {
+        by_task.push(factual(analysis, &phrase, in_body));
+    }
+
+    // Round-robin over tasks so a chunk's pairs are as varied as it allows.
+    let cap = config.max_pairs_per_chunk as usize;
+    let mut pairs = Vec::new();
+    let mut used_spans: Vec<Span> = Vec::new();
+    let mut round = 0;
+    while pairs.len() < cap && by_task.iter().any(|candidates| candidates.len() > round) {
+        for candidates in &by_task {
+            if pairs.len() == cap {
+                break;
+            }
+            let Some(candidate) = candidates.get(round) else { continue };
+            // One pair per piece of evidence: a sentence that is both a claim
+            // and a reason is asked about once.
+            if candidate.spans.len() == 1 && used_spans.contains(&candidate.spans[0]) {
+                continue;
+            }
+            if let Some(pair) = to_pair(chunk, analysis, candidate) {
+                used_spans.extend(candidate.spans.iter().copied());
+                pairs.push(pair);
+            }
+        }
+        round += 1;
+    }
+    Ok(pairs)
+}
+
+fn section_name(chunk: &Chunk) -> String {
+    chunk.section_path.last().cloned().unwrap_or_else(|| {
+        let base = chunk.document.rsplit(['/', '\\']).next().unwrap_or(&chunk.document);
+        base.rsplit_once('.').map_or(base, |(stem, _)| stem).replace(['-', '_'], " ")
+    })
+}
+
+/// Picks templates for one chunk.
+struct Phrasing {
+    seed: u64,
+    section: String,
+}
+
+impl Phrasing {
+    /// A deterministic index into `count` templates for `subject`.
+    fn pick(&self, task: TaskType, subject: &str, count: usize) -> usize {
+        let hash = xxh3_64_with_seed(format!("{}\u{1f}{subject}", task.as_str()).as_bytes(), self.seed);
+        (hash % count.max(1) as u64) as usize
+    }
+}
+
+fn faq(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+    analysis
+        .faq
+        .iter()
+        .filter(|entry| in_body(&entry.answer_span))
+        .map(|entry| Candidate {
+            task: TaskType::FaqAnswer,
+            question: templates::faq(&entry.question, phrase.pick(TaskType::FaqAnswer, &entry.question, 4)),
+            answer: entry.answer.clone(),
+            spans: vec![entry.answer_span],
+        })
+        .collect()
+}
+
+fn definitions(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+    analysis
+        .definitions
+        .iter()
+        .filter(|d| in_body(&d.span))
+        .map(|d| {
+            let pick = phrase.pick(TaskType::DefinitionQa, &d.term, templates::template_count(TaskType::DefinitionQa));
+            Candidate {
+                task: TaskType::DefinitionQa,
+                question: templates::definition(&d.term, &phrase.section, pick),
+                answer: String::new(),
+                spans: vec![d.span],
+            }
+        })
+        .collect()
+}
+
+fn procedures(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+    analysis
+        .procedures
+        .iter()
+        .filter(|p| p.steps.first().is_some_and(|step| in_body(&step.span)))
+        .map(|p| {
+            let pick = phrase.pick(
+                TaskType::ProcedureInstruction,
+                &p.goal,
+                templates::template_count(TaskType::ProcedureInstruction),
+            );
+            let answer = p
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(index, step)| format!("{}. {}", index + 1, step.text.trim()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Candidate {
+                task: TaskType::ProcedureInstruction,
+                question: templates::procedure(&p.goal, pick),
+                answer,
+                spans: p.steps.iter().map(|step| step.span).collect(),
+            }
+        })
+        .collect()
+}
+
+fn reasoning(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+    analysis
+        .reasoning
+        .iter()
+        .filter(|r| in_body(&r.span))
+        .map(|r| {
+            let pick = phrase.pick(TaskType::ReasoningWhy, &r.premise, 4);
+            Candidate {
+                task: TaskType::ReasoningWhy,
+                question: templates::reasoning(r.kind, &r.premise, pick),
+                answer: String::new(),
+                spans: vec![r.span],
+            }
+        })
+        .collect()
+}
+
+fn factual(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+    analysis
+        .claims
+        .iter()
+        .filter(|claim| in_body(&claim.span))
+        .filter_map(|claim| {
+            let lower = claim.text.to_lowercase();
+            let concept = analysis.concepts.iter().find(|c| lower.contains(&c.term.to_lowercase()))?;
+            let pick = phrase.pick(TaskType::FactualQa, &claim.text, templates::template_count(TaskType::FactualQa));
+            Some(Candidate {
+                task: TaskType::FactualQa,
+                question: templates::factual(&concept.term, &phrase.section, pick),
+                answer: String::new(),
+                spans: vec![claim.span],
+            })
+        })
+        .collect()
+}
+
+/// The body's sentences that mention the most key concepts, in document
+/// order; only for chunks with three or more sentences of prose.
+fn summary(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing) -> Vec<Candidate> {
+    let mut sentences: Vec<(Span, usize)> = Vec::new();
+    for block in &chunk.blocks {
+        if block.kind != BlockKind::Paragraph || block.span.start < chunk.body_start {
+            continue;
+        }
+        let Some(text) = chunk.text_at(block.span) else { continue };
+        for (offset, sentence) in text.split_sentence_bound_indices() {
+            let lead = sentence.len() - sentence.trim_start().len();
+            let trimmed = sentence.trim();
+            if trimmed.split_whitespace().count() < 5 || trimmed.ends_with('?') || trimmed.ends_with(':') {
+                continue;
+            }
+            let lower = trimmed.to_lowercase();
+            let score = analysis.concepts.iter().filter(|c| lower.contains(&c.term.to_lowercase())).count();
+            let start = block.span.start as usize + offset + lead;
+            sentences.push((Span::new(start, start + trimmed.len()), score));
+        }
+    }
+    if sentences.len() < 3 {
+        return Vec::new();
+    }
+    let mut ranked: Vec<usize> = (0..sentences.len()).collect();
+    ranked.sort_by(|a, b| sentences[*b].1.cmp(&sentences[*a].1).then(a.cmp(b)));
+    let mut chosen: Vec<Span> = ranked.iter().take(SUMMARY_SENTENCES).map(|index| sentences[*index].0).collect();
+    chosen.sort();
+    let pick = phrase.pick(TaskType::SectionSummary, &phrase.section, templates::template_count(TaskType::SectionSummary));
+    vec![Candidate {
+        task: TaskType::SectionSummary,
+        question: templates::summary(&phrase.section, pick),
+        answer: String::new(),
+        spans: chosen,
+    }]
+}
+
+/// Builds the pair: evidence texts from the chunk, and, where the candidate
+/// left it empty, the answer as the evidence sentences joined.
+fn to_pair(chunk: &Chunk, analysis: &Analysis, candidate: &Candidate) -> Option<Pair> {
+    let evidence: Vec<Evidence> = candidate
+        .spans
+        .iter()
+        .map(|span| {
+            Some(Evidence { document: chunk.document.clone(), span: *span, text: chunk.text_at(*span)?.to_string() })
+        })
+        .collect::<Option<_>>()?;
+    let answer = if candidate.answer.is_empty() {
+        evidence.iter().map(|e| e.text.trim()).collect::<Vec<_>>().join(" ")
+    } else {
+        candidate.answer.clone()
+    };
+    let mut id_input = format!("{}\u{1f}{}", chunk.document, candidate.task.as_str());
+    for span in &candidate.spans {
+        id_input.push_str(&format!("\u{1f}{}-{}", span.start, span.end));
+    }
+    Some(Pair {
+        id: format!("{:016x}", xxh3_64_with_seed(id_input.as_bytes(), 0)),
+        task: candidate.task,
+        turns: vec![
+            Turn { role: Role::User, content: candidate.question.clone() },
+            Turn { role: Role::Assistant, content: answer },
+        ],
+        evidence,
+        difficulty: analysis.difficulty,
+        content_type: analysis.content_type,
+        chunk_index: chunk.index,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,122 @@
+//! Question templates. Each task has several phrasings; `pick` (from a hash of
+//! the seed and the subject) chooses one, so questions over a dataset do not
+//! all share one template.
+
+use brightrun_types::{ReasoningKind, TaskType};
+
+/// How many phrasings a task has.
+pub fn template_count(task: TaskType) -> usize {
+    match task {
+        TaskType::DefinitionQa => 7,
+        TaskType::ProcedureInstruction => 5,
+        TaskType::SectionSummary => 5,
+        TaskType::ReasoningWhy => 4,
+        TaskType::FaqAnswer => 4,
+        TaskType::FactualQa => 5,
+    }
+}
+
+/// Lower-cases the first letter unless the first word looks like a name or
+/// acronym (a capital after its first letter, or all capitals).
+pub(crate) fn lower_first(text: &str) -> String {
+    let first_word = text.split_whitespace().next().unwrap_or("");
+    if first_word.chars().skip(1).any(char::is_uppercase) {
+        return text.to_string();
+    }
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+pub(crate) fn definition(term: &str, section: &str, pick: usize) -> String {
+    match pick % template_count(TaskType::DefinitionQa) {
+        0 => format!("What is {term}?"),
+        1 => format!("What does \"{term}\" mean?"),
+        2 => format!("Define {term}."),
+        3 => format!("Can you explain what {term} refers to?"),
+        4 => format!("In the context of {section}, what is meant by {term}?"),
+        5 => format!("Give a short definition of {term}."),
+        _ => format!("I keep seeing the term \"{term}\". What does it mean?"),
+    }
+}
+
+pub(crate) fn procedure(goal: &str, pick: usize) -> String {
+    let goal = goal.trim();
+    // "To rotate the key" reads naturally as "How do I rotate the key?".
+    if let Some(rest) = goal.strip_prefix("To ").or_else(|| goal.strip_prefix("to ")) {
+        return match pick % 3 {
+            0 => format!("How do I {rest}?"),
+            1 => format!("What steps do I follow to {rest}?"),
+            _ => format!("Walk me through how to {rest}."),
+        };
+    }
+    let goal = lower_first(goal);
+    match pick % template_count(TaskType::ProcedureInstruction) {
+        0 => format!("What are the steps for {goal}?"),
+        1 => format!("Walk me through {goal}, step by step."),
+        2 => format!("List the steps for {goal}, in order."),
+        3 => format!("How should I go about {goal}?"),
+        _ => format!("What is the procedure for {goal}?"),
+    }
+}
+
+pub(crate) fn summary(section: &str, pick: usize) -> String {
+    match pick % template_count(TaskType::SectionSummary) {
+        0 => format!("Summarize the section \"{section}\"."),
+        1 => format!("What are the key points of \"{section}\"?"),
+        2 => format!("Give me a brief overview of {}.", lower_first(section)),
+        3 => format!("In a few sentences, what does the part on {} say?", lower_first(section)),
+        _ => format!("TL;DR: what should I take away from \"{section}\"?"),
+    }
+}
+
+pub(crate) fn reasoning(kind: ReasoningKind, premise: &str, pick: usize) -> String {
+    let statement = lower_first(premise);
+    let quoted = upper_first(premise);
+    match (kind, pick % template_count(TaskType::ReasoningWhy)) {
+        (ReasoningKind::Cause, 0) => format!("Why is it that {statement}?"),
+        (ReasoningKind::Cause, 1) => format!("What is the reason {statement}?"),
+        (ReasoningKind::Cause, 2) => format!("Explain why {statement}."),
+        (ReasoningKind::Cause, _) => format!("\"{quoted}\" — why is that?"),
+        (ReasoningKind::Consequence, 0) => format!("What follows from the fact that {statement}?"),
+        (ReasoningKind::Consequence, 1) => format!("{quoted}. What is the consequence?"),
+        (ReasoningKind::Consequence, 2) => format!("What happens as a result when {statement}?"),
+        (ReasoningKind::Consequence, _) => format!("What does it imply that {statement}?"),
+        (ReasoningKind::Condition, 0) => format!("Under what condition does this hold: {statement}?"),
+        (ReasoningKind::Condition, 1) => format!("When does the following apply: \"{quoted}\"?"),
+        (ReasoningKind::Condition, 2) => format!("{quoted} — in which circumstances?"),
+        (ReasoningKind::Condition, _) => format!("Is there a condition attached to this: {statement}?"),
+        (ReasoningKind::Contrast, 0) => format!("Is there a caveat to the statement that {statement}?"),
+        (ReasoningKind::Contrast, 1) => format!("{quoted}. What is the catch?"),
+        (ReasoningKind::Contrast, 2) => format!("What qualifies the claim that {statement}?"),
+        (ReasoningKind::Contrast, _) => format!("\"{quoted}\" — is that the whole story?"),
+    }
+}
+
+pub(crate) fn faq(question: &str, pick: usize) -> String {
+    match pick % template_count(TaskType::FaqAnswer) {
+        0 | 1 => question.to_string(),
+        2 => format!("Quick question: {}", lower_first(question)),
+        _ => format!("I was wondering: {}", lower_first(question)),
+    }
+}
+
+pub(crate) fn factual(concept: &str, section: &str, pick: usize) -> String {
+    match pick % template_count(TaskType::FactualQa) {
+        0 => format!("What does the section on {} say about {concept}?", lower_first(section)),
+        1 => format!("What should I know about {concept}?"),
+        2 => format!("What is the rule for {concept}?"),
+        3 => format!("Tell me one fact about {concept} from \"{section}\"."),
+        _ => format!("According to the documentation, what is true of {concept}?"),
+    }
+}

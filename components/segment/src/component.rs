@@ -1,0 +1,36 @@
+//! The wit-bindgen layer: WIT in, domain types through the logic, WIT out.
+#![allow(missing_docs, unsafe_code)]
+
+use brightrun_types::tokenizer::Tokenizer;
+use brightrun_types::wit::types;
+
+mod bindings {
+    wit_bindgen::generate!({
+        world: "segment-component",
+        path: "../../wit",
+        with: { "brightrun:pipeline/types@0.1.0": brightrun_types::wit::types },
+    });
+}
+
+use bindings::exports::brightrun::pipeline::segment::Guest;
+
+fn tokenizer() -> Tokenizer {
+    Tokenizer::cl100k().expect("the cl100k vocabulary is compiled into the component and parses")
+}
+
+struct Segment;
+
+impl Guest for Segment {
+    fn segment(doc: types::Document, config: types::SegmentConfig) -> Result<Vec<types::Chunk>, types::StageError> {
+        let document: brightrun_types::Document = doc.into();
+        crate::segment(&document, &config.into(), &tokenizer())
+            .map(|chunks| chunks.into_iter().map(Into::into).collect())
+            .map_err(Into::into)
+    }
+
+    fn count_tokens(text: String) -> u32 {
+        u32::try_from(tokenizer().count(&text)).unwrap_or(u32::MAX)
+    }
+}
+
+bindings::export!(Segment with_types_in bindings);

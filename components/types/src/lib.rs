@@ -1,0 +1,611 @@
+//! Domain types shared by brightrun's stage components.
+//!
+//! The WIT package in `wit/` is the contract; these are the same records as
+//! plain Rust so that stage logic is written, tested and benchmarked natively
+//! without any binding types. On `wasm32` the [`wit`] module holds the one
+//! generated copy of the WIT `types` interface and the conversions to and from
+//! it, which every component's thin binding layer reuses.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(target_arch = "wasm32")]
+pub mod wit;
+
+#[cfg(feature = "tokenizer")]
+pub mod tokenizer;
+
+/// A half-open byte range `[start, end)` into a document's normalised text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from `usize` offsets; offsets past `u32::MAX` saturate (ingest
+    /// refuses documents that large, so this never happens in practice).
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            end: u32::try_from(end).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start) as usize
+    }
+
+    /// True when the span covers no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+
+    /// The text the span covers, or `None` when it is out of bounds or not on
+    /// character boundaries.
+    pub fn slice<'a>(&self, text: &'a str) -> Option<&'a str> {
+        text.get(self.start as usize..self.end as usize)
+    }
+}
+
+/// What kind of structure a block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockKind {
+    /// A section heading.
+    Heading,
+    /// Running prose.
+    Paragraph,
+    /// One list item.
+    ListItem,
+    /// One table row (the first row of a table is its header).
+    TableRow,
+    /// A code block, kept whole.
+    Code,
+    /// A block quote.
+    Quote,
+}
+
+/// One structural unit of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// What the block is.
+    pub kind: BlockKind,
+    /// Heading level, list depth or table index; 0 otherwise.
+    pub level: u8,
+    /// Position in a numbered list.
+    pub ordinal: Option<u32>,
+    /// Where the block's text is.
+    pub span: Span,
+    /// Language tag of a fenced code block.
+    pub language: Option<String>,
+}
+
+/// A decoded document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// The name it was given (usually its path).
+    pub name: String,
+    /// The format it was decoded from.
+    pub format: SourceFormat,
+    /// First top-level heading, or the file name.
+    pub title: String,
+    /// Normalised text; every span points into it.
+    pub text: String,
+    /// Blocks in reading order.
+    pub blocks: Vec<Block>,
+}
+
+/// Token budget for segmenting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentConfig {
+    /// Most tokens in a chunk.
+    pub max_tokens: u32,
+    /// Tokens repeated from the previous chunk.
+    pub overlap_tokens: u32,
+}
+
+/// A slice of one document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// The document it came from.
+    pub document: String,
+    /// Position in the document, from 0.
+    pub index: u32,
+    /// Headings above it, outermost first.
+    pub section_path: Vec<String>,
+    /// The whole chunk, overlap included.
+    pub span: Span,
+    /// Where the chunk's own content begins.
+    pub body_start: u32,
+    /// The text of `span`.
+    pub text: String,
+    /// Token count of `text`.
+    pub token_count: u32,
+    /// Blocks (or parts of blocks) in the chunk, spans into the document.
+    pub blocks: Vec<Block>,
+}
+
+impl Chunk {
+    /// The chunk text at document offsets `span`, if the span lies inside the chunk.
+    pub fn text_at(&self, span: Span) -> Option<&str> {
+        if span.start < self.span.start || span.end > self.span.end {
+            return None;
+        }
+        let start = (span.start - self.span.start) as usize;
+        let end = (span.end - self.span.start) as usize;
+        self.text.get(start..end)
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The kebab-case name used in WIT, reports and exports.
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// The formats ingest understands.
+    SourceFormat {
+        /// Plain UTF-8 text.
+        PlainText => "plain-text",
+        /// CommonMark with GitHub tables.
+        Markdown => "markdown",
+    }
+}
+
+string_enum! {
+    /// What sort of writing a chunk is.
+    ContentType {
+        /// Definitions and explanations.
+        Conceptual => "conceptual",
+        /// Ordered steps.
+        Procedural => "procedural",
+        /// Questions and answers.
+        Faq => "faq",
+        /// Source code.
+        Code => "code",
+        /// Tables.
+        Tabular => "tabular",
+        /// Facts and rules.
+        Reference => "reference",
+        /// Story-like prose.
+        Narrative => "narrative",
+    }
+}
+
+string_enum! {
+    /// How hard a chunk is to learn from.
+    Difficulty {
+        /// Short sentences, common words.
+        Easy => "easy",
+        /// In between.
+        Medium => "medium",
+        /// Long sentences, rare words, chained reasoning.
+        Hard => "hard",
+    }
+}
+
+string_enum! {
+    /// The relation a reasoning marker signals.
+    ReasoningKind {
+        /// Gives a cause.
+        Cause => "cause",
+        /// Gives an effect.
+        Consequence => "consequence",
+        /// Gives a condition.
+        Condition => "condition",
+        /// Qualifies.
+        Contrast => "contrast",
+    }
+}
+
+string_enum! {
+    /// Kinds of training example.
+    TaskType {
+        /// "What is X?"
+        DefinitionQa => "definition-qa",
+        /// "How do I …?"
+        ProcedureInstruction => "procedure-instruction",
+        /// "Summarise …"
+        SectionSummary => "section-summary",
+        /// "Why …?"
+        ReasoningWhy => "reasoning-why",
+        /// A question from the document's FAQ.
+        FaqAnswer => "faq-answer",
+        /// A question about a stated fact.
+        FactualQa => "factual-qa",
+    }
+}
+
+string_enum! {
+    /// Who speaks a turn.
+    Role {
+        /// Instructions to the model.
+        System => "system",
+        /// The person asking.
+        User => "user",
+        /// The model.
+        Assistant => "assistant",
+    }
+}
+
+string_enum! {
+    /// Why a pair left the dataset; counted in the report under these names.
+    DropReason {
+        /// Same normalised text as a kept pair.
+        ExactDuplicate => "exact-duplicate",
+        /// MinHash similarity to a kept pair at or above the threshold.
+        NearDuplicate => "near-duplicate",
+        /// Fidelity below the minimum.
+        LowFidelity => "low-fidelity",
+        /// Roles do not alternate user/assistant.
+        RolesNotAlternating => "roles-not-alternating",
+        /// Odd number of turns.
+        OddTurnCount => "odd-turn-count",
+        /// A turn with no text.
+        EmptyTurn => "empty-turn",
+        /// Longer than the sequence length.
+        TooLong => "too-long",
+        /// Control or replacement characters.
+        InvalidText => "invalid-text",
+        /// Markup left in the text.
+        LeftoverMarkup => "leftover-markup",
+        /// No usable evidence.
+        MissingEvidence => "missing-evidence",
+    }
+}
+
+/// A term that matters in a chunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concept {
+    /// The term as written.
+    pub term: String,
+    /// Occurrences in the chunk.
+    pub mentions: u32,
+    /// First occurrence.
+    pub span: Span,
+}
+
+/// A sentence that says what a term means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    /// The term defined.
+    pub term: String,
+    /// What it is defined as.
+    pub meaning: String,
+    /// The defining sentence.
+    pub span: Span,
+}
+
+/// One step of a procedure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The step's text.
+    pub text: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// Ordered steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Procedure {
+    /// What the procedure achieves.
+    pub goal: String,
+    /// The steps in order.
+    pub steps: Vec<Step>,
+}
+
+/// A sentence asserting a checkable fact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The sentence.
+    pub text: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// A sentence carrying reasoning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reasoning {
+    /// The marker as written.
+    pub marker: String,
+    /// What it signals.
+    pub kind: ReasoningKind,
+    /// The whole sentence.
+    pub span: Span,
+    /// The part before the marker.
+    pub premise: String,
+    /// The part after the marker.
+    pub explanation: String,
+}
+
+/// A question in the text with its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaqEntry {
+    /// The question.
+    pub question: String,
+    /// The answer.
+    pub answer: String,
+    /// Where the answer is.
+    pub answer_span: Span,
+}
+
+/// Everything analyze found in a chunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The chunk's index.
+    pub chunk_index: u32,
+    /// Key terms, most salient first.
+    pub concepts: Vec<Concept>,
+    /// Defining sentences.
+    pub definitions: Vec<Definition>,
+    /// Ordered procedures.
+    pub procedures: Vec<Procedure>,
+    /// Factual claims.
+    pub claims: Vec<Claim>,
+    /// Reasoning sentences.
+    pub reasoning: Vec<Reasoning>,
+    /// Question/answer entries.
+    pub faq: Vec<FaqEntry>,
+    /// Named things.
+    pub entities: Vec<String>,
+    /// Numbers with units.
+    pub numbers: Vec<String>,
+    /// Dominant kind of writing.
+    pub content_type: ContentType,
+    /// How hard the chunk is.
+    pub difficulty: Difficulty,
+}
+
+/// One message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    /// Who speaks.
+    pub role: Role,
+    /// What is said.
+    pub content: String,
+}
+
+/// Source text supporting an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The document.
+    #[serde(rename = "source")]
+    pub document: String,
+    /// Where in its normalised text.
+    #[serde(flatten)]
+    pub span: Span,
+    /// The text at `span`.
+    pub text: String,
+}
+
+/// A training example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pair {
+    /// Stable id.
+    pub id: String,
+    /// What kind of example.
+    pub task: TaskType,
+    /// User first, alternating.
+    pub turns: Vec<Turn>,
+    /// Supporting source text.
+    pub evidence: Vec<Evidence>,
+    /// From the analysis.
+    pub difficulty: Difficulty,
+    /// From the analysis.
+    pub content_type: ContentType,
+    /// The chunk it came from.
+    pub chunk_index: u32,
+}
+
+impl Pair {
+    /// The text of the first user turn, or "".
+    pub fn question(&self) -> &str {
+        self.turns
+            .iter()
+            .find(|turn| turn.role == Role::User)
+            .map_or("", |turn| turn.content.as_str())
+    }
+
+    /// The text of all assistant turns joined by newlines.
+    pub fn answer(&self) -> String {
+        let answers: Vec<&str> = self
+            .turns
+            .iter()
+            .filter(|turn| turn.role == Role::Assistant)
+            .map(|turn| turn.content.as_str())
+            .collect();
+        answers.join("\n")
+    }
+}
+
+/// Settings for rule-based generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerateConfig {
+    /// Varies phrasing deterministically.
+    pub seed: u64,
+    /// Most pairs from one chunk.
+    pub max_pairs_per_chunk: u32,
+    /// Tasks to generate; empty means all.
+    pub tasks: Vec<TaskType>,
+}
+
+/// Dedup settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DiversifyConfig {
+    /// Words per shingle.
+    pub shingle_words: u32,
+    /// LSH bands.
+    pub bands: u32,
+    /// Rows per band.
+    pub rows: u32,
+    /// Near-duplicate Jaccard threshold.
+    pub threshold: f32,
+}
+
+/// A dropped pair and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedPair {
+    /// The pair's id.
+    pub id: String,
+    /// Why.
+    pub reason: DropReason,
+    /// The kept pair it duplicates.
+    pub duplicate_of: Option<String>,
+}
+
+/// What diversify kept and dropped.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiversifyResult {
+    /// Kept pairs in input order.
+    pub kept: Vec<Pair>,
+    /// Dropped pairs.
+    pub dropped: Vec<DroppedPair>,
+}
+
+/// Counts `dropped` per reason, in [`DropReason::ALL`] order, leaving out zeros.
+pub fn count_drops(dropped: &[DroppedPair]) -> Vec<(DropReason, u32)> {
+    DropReason::ALL
+        .iter()
+        .filter_map(|reason| {
+            let count = dropped.iter().filter(|drop| drop.reason == *reason).count();
+            (count > 0).then(|| (*reason, u32::try_from(count).unwrap_or(u32::MAX)))
+        })
+        .collect()
+}
+
+/// Settings for validation and export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportConfig {
+    /// Dataset name.
+    pub dataset_name: String,
+    /// Longest pair in tokens.
+    pub max_sequence_tokens: u32,
+    /// Lowest fidelity kept.
+    pub min_fidelity: f32,
+    /// Source documents.
+    pub sources: Vec<String>,
+}
+
+/// A file to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    /// Relative name.
+    pub name: String,
+    /// Contents.
+    pub contents: String,
+}
+
+/// Fidelity and size figures.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Quality {
+    /// Pairs received.
+    pub pairs_in: u32,
+    /// Pairs exported.
+    pub pairs_out: u32,
+    /// Mean fidelity of exported pairs.
+    pub mean_fidelity: f32,
+    /// Share of received pairs at or above the minimum fidelity.
+    pub faithful_share: f32,
+    /// Ten buckets of 0.1 over received pairs.
+    pub fidelity_histogram: Vec<u32>,
+    /// Exported pairs per task.
+    pub tasks: Vec<(TaskType, u32)>,
+    /// Exported pairs per content type.
+    pub content_types: Vec<(ContentType, u32)>,
+    /// Exported pairs per difficulty.
+    pub difficulties: Vec<(Difficulty, u32)>,
+    /// Mean tokens per exported pair.
+    pub mean_tokens: f32,
+    /// Most tokens in an exported pair.
+    pub max_tokens: u32,
+}
+
+/// What validate-export produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExportResult {
+    /// Files to write.
+    pub files: Vec<ExportFile>,
+    /// Rejected pairs.
+    pub dropped: Vec<DroppedPair>,
+    /// Figures.
+    pub quality: Quality,
+}
+
+/// A stage's typed failure. Each case names the document (or pair) and says what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageError {
+    /// No bytes, or only whitespace.
+    #[error("{document}: empty input: {detail}")]
+    EmptyInput {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Not valid UTF-8.
+    #[error("{document}: invalid encoding: {detail}")]
+    InvalidEncoding {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Not a format the stage understands.
+    #[error("{document}: unsupported format: {detail}")]
+    UnsupportedFormat {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Larger than the stage accepts.
+    #[error("{document}: too large: {detail}")]
+    TooLarge {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Nothing to work with.
+    #[error("{document}: no content: {detail}")]
+    NoContent {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A config value out of range.
+    #[error("{document}: invalid config: {detail}")]
+    InvalidConfig {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// Result alias for stage logic.
+pub type Result<T, E = StageError> = std::result::Result<T, E>;

@@ -1,0 +1,102 @@
+//! Fidelity: how well a pair's answer is supported by its evidence, 0–1.
+//!
+//! Deterministic and lexical, so it can run on every pair of a large dataset
+//! inside the component:
+//!
+//! - **support**: the share of the answer's content words (not stopwords,
+//!   list numbering removed) that occur in the evidence;
+//! - **numbers**: every number in the answer must occur in the evidence; each
+//!   one missing halves the score, since a wrong figure is the costliest
+//!   hallucination;
+//! - **negation**: an answer that negates (not, never, no, cannot, …) when the
+//!   evidence never does is halved, since dropping or adding a "not" flips
+//!   the meaning without changing the words;
+//! - **answerability**: the share of the question's content words found in
+//!   the evidence, weighted 0.1 (templates add words such as "summarize" that
+//!   the evidence never holds, so it only breaks ties).
+//!
+//! `fidelity = 0.9 · support · penalties + 0.1 · answerability`.
+
+use std::collections::HashSet;
+
+use brightrun_types::Pair;
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "do", "does", "for", "from", "has", "have", "how",
+    "i", "in", "is", "it", "its", "me", "of", "on", "or", "so", "that", "the", "their", "them", "then", "there",
+    "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "which", "who", "why", "will",
+    "with", "you", "your", "my", "should", "would", "could", "about", "into", "than", "also", "any", "all",
+];
+
+/// Words that question templates add and evidence cannot be expected to hold.
+const TEMPLATE_WORDS: &[&str] = &[
+    "define", "definition", "mean", "meant", "means", "explain", "refers", "refer", "short", "give", "brief",
+    "overview", "summarize", "summarise", "section", "part", "say", "says", "key", "points", "steps", "step",
+    "procedure", "walk", "through", "list", "order", "follow", "reason", "why", "true", "rule", "fact", "know",
+    "tell", "one", "documentation", "according", "context", "term", "keep", "seeing", "quick", "question",
+    "wondering", "sentences", "few", "takeaway", "take", "away", "tl", "dr", "case", "consequence", "condition",
+    "caveat", "catch", "whole", "story", "qualifies", "claim", "statement", "implies", "imply", "happens",
+    "result", "circumstances", "following", "apply", "hold", "holds", "attached", "go", "about", "is", "that",
+];
+
+const NEGATIONS: &[&str] = &["not", "no", "never", "cannot", "can't", "don't", "doesn't", "isn't", "won't", "without", "nor"];
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '.' || c == '-'))
+        .map(|w| w.trim_matches(|c: char| c == '.' || c == '\'' || c == '-').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// `text` without the `N. ` numbering at the start of its lines (added by
+/// procedure answers, never part of the evidence).
+fn strip_list_numbers(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let digits = line.chars().take_while(char::is_ascii_digit).count();
+            match line[digits..].strip_prefix(". ") {
+                Some(rest) if (1..=3).contains(&digits) => rest,
+                _ => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The pair's fidelity to its evidence, 0–1 (see the module docs).
+pub fn fidelity(pair: &Pair) -> f32 {
+    let evidence_text: String = pair.evidence.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join(" ");
+    let evidence: HashSet<String> = words(&evidence_text).into_iter().collect();
+    if evidence.is_empty() {
+        return 0.0;
+    }
+    let answer = strip_list_numbers(&pair.answer());
+    let answer_words = words(&answer);
+    let content: Vec<&String> = answer_words.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).collect();
+    if content.is_empty() {
+        return 0.0;
+    }
+    let supported = content.iter().filter(|w| evidence.contains(w.as_str())).count();
+    let mut support = supported as f32 / content.len() as f32;
+    let missing_numbers = content
+        .iter()
+        .filter(|w| w.chars().any(|c| c.is_ascii_digit()) && !evidence.contains(w.as_str()))
+        .count();
+    for _ in 0..missing_numbers.min(4) {
+        support *= 0.5;
+    }
+    let is_negation = |w: &String| NEGATIONS.contains(&w.as_str());
+    if answer_words.iter().any(is_negation) && !evidence.iter().any(is_negation) {
+        support *= 0.5;
+    }
+    let question_words: Vec<String> = words(pair.question())
+        .into_iter()
+        .filter(|w| !STOPWORDS.contains(&w.as_str()) && !TEMPLATE_WORDS.contains(&w.as_str()))
+        .collect();
+    let answerability = if question_words.is_empty() {
+        1.0
+    } else {
+        question_words.iter().filter(|w| evidence.contains(w.as_str())).count() as f32 / question_words.len() as f32
+    };
+    (0.9 * support + 0.1 * answerability).clamp(0.0, 1.0)
+}

@@ -1,0 +1,107 @@
+use super::*;
+use brightrun_types::{Evidence, Span, Turn};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+fn tokenizer() -> &'static Tokenizer {
+    static TOKENIZER: OnceLock<Tokenizer> = OnceLock::new();
+    TOKENIZER.get_or_init(|| Tokenizer::cl100k().expect("bundled vocabulary"))
+}
+
+const EVIDENCE: &str = "The journal is deleted when the transaction commits, after at most 2 fsync calls.";
+
+fn pair(id: &str, turns: &[(Role, &str)]) -> Pair {
+    Pair {
+        id: id.to_string(),
+        task: TaskType::DefinitionQa,
+        turns: turns.iter().map(|(role, content)| Turn { role: *role, content: content.to_string() }).collect(),
+        evidence: vec![Evidence { document: "a.md".into(), span: Span::new(10, 10 + EVIDENCE.len()), text: EVIDENCE.into() }],
+        difficulty: Difficulty::Medium,
+        content_type: ContentType::Reference,
+        chunk_index: 0,
+    }
+}
+
+fn qa(id: &str, answer: &str) -> Pair {
+    pair(id, &[(Role::User, "When is the journal deleted?"), (Role::Assistant, answer)])
+}
+
+fn config() -> ExportConfig {
+    ExportConfig { dataset_name: "handbook".into(), max_sequence_tokens: 256, min_fidelity: 0.8, sources: vec!["a.md".into()] }
+}
+
+#[test]
+fn scores_faithful_answers_high_and_altered_ones_low() {
+    let cases = [
+        (EVIDENCE, true),
+        ("The journal is deleted when the transaction commits.", true),
+        ("The journal is deleted when the transaction commits, after at most 7 fsync calls.", false),
+        ("The journal is not deleted when the transaction commits.", false),
+        ("The journal is archived to object storage every night by the backup daemon.", false),
+    ];
+    for (answer, faithful) in cases {
+        let score = fidelity(&qa("x", answer));
+        assert_eq!(score >= 0.8, faithful, "{answer}: {score}");
+    }
+}
+
+#[test]
+fn rejects_each_structural_problem_with_its_reason() {
+    let long = "word ".repeat(400);
+    let cases: Vec<(Pair, Option<DropReason>)> = vec![
+        (qa("ok", EVIDENCE), None),
+        (pair("swapped", &[(Role::Assistant, EVIDENCE), (Role::User, "When?")]), Some(DropReason::RolesNotAlternating)),
+        (pair("odd", &[(Role::User, "When is the journal deleted?")]), Some(DropReason::OddTurnCount)),
+        (qa("empty", "  "), Some(DropReason::EmptyTurn)),
+        (qa("control", "The journal\u{7} is deleted."), Some(DropReason::InvalidText)),
+        (qa("markup", "The <b>journal</b> is deleted when the transaction commits."), Some(DropReason::LeftoverMarkup)),
+        (qa("link", "See [the journal](http://x) when the transaction commits."), Some(DropReason::LeftoverMarkup)),
+        (qa("long", &long), Some(DropReason::TooLong)),
+        (qa("unfaithful", "Backups run nightly on the storage cluster."), Some(DropReason::LowFidelity)),
+        (Pair { evidence: Vec::new(), ..qa("bare", EVIDENCE) }, Some(DropReason::MissingEvidence)),
+    ];
+    for (pair, expected) in cases {
+        let score = fidelity(&pair);
+        let tokens = pair_tokens(&pair, tokenizer());
+        assert_eq!(check(&pair, score, tokens, &config()), expected, "{}", pair.id);
+    }
+}
+
+#[test]
+fn exports_every_format_with_the_shape_its_loader_expects() {
+    let pairs = vec![qa("a", EVIDENCE), qa("b", "Backups run nightly on the storage cluster.")];
+    let result = validate_export(pairs, &config(), tokenizer()).expect("exports");
+    assert_eq!(result.quality.pairs_in, 2);
+    assert_eq!(result.quality.pairs_out, 1);
+    assert_eq!(result.quality.faithful_share, 0.5);
+    assert_eq!(result.dropped.len(), 1);
+    let file = |name: &str| {
+        result.files.iter().find(|f| f.name == name).map(|f| f.contents.clone()).unwrap_or_else(|| panic!("{name} missing"))
+    };
+    let alpaca: Value = serde_json::from_str(&file("alpaca.json")).expect("alpaca is JSON");
+    assert_eq!(alpaca[0]["instruction"], "When is the journal deleted?");
+    assert_eq!(alpaca[0]["input"], "");
+    assert_eq!(alpaca[0]["output"], EVIDENCE);
+    let sharegpt: Value = serde_json::from_str(&file("sharegpt.json")).expect("sharegpt is JSON");
+    assert_eq!(sharegpt[0]["conversations"][0]["from"], "human");
+    assert_eq!(sharegpt[0]["conversations"][1]["from"], "gpt");
+    let openai: Value = serde_json::from_str(file("openai.jsonl").lines().next().expect("a row")).expect("JSON line");
+    let message = openai["messages"][0].as_object().expect("object");
+    assert_eq!(message.keys().collect::<Vec<_>>(), ["content", "role"]);
+    let audit: Value = serde_json::from_str(file("pairs.jsonl").lines().next().expect("a row")).expect("JSON line");
+    assert_eq!(audit["evidence"][0]["source"], "a.md");
+    assert_eq!(audit["evidence"][0]["start"], 10);
+    assert_eq!(audit["task"], "definition-qa");
+    let info: Value = serde_json::from_str(&file("dataset_info.json")).expect("JSON");
+    assert_eq!(info["handbook_sharegpt"]["formatting"], "sharegpt");
+    let card = file("README.md");
+    assert!(card.starts_with("---\npretty_name: \"handbook\"\n"), "{card}");
+    assert!(card.contains("size_categories:\n- n<1K\n"));
+}
+
+#[test]
+fn errors_on_invalid_config() {
+    let bad = ExportConfig { max_sequence_tokens: 0, ..config() };
+    let error = validate_export(Vec::new(), &bad, tokenizer()).expect_err("invalid");
+    assert!(error.to_string().starts_with("validate-export: invalid config: max-sequence-tokens 0"), "{error}");
+}

@@ -1,0 +1,17 @@
+//! The brightrun host: runs the pipeline's stage components with wasmtime.
+//!
+//! One [`wasmtime::Engine`] with the pooling allocator, one pre-instantiated
+//! component per stage, and a fresh `Store` for every invocation, so a guest
+//! that traps, loops or exhausts its memory fails that one call and nothing
+//! else. Orchestration ([`pipeline::run`]) is written once and used by the
+//! CLI and the tests; every call is measured ([`metrics`]).
+
+mod bindings;
+pub mod components;
+pub mod engine;
+pub mod metrics;
+pub mod pipeline;
+pub mod report;
+pub mod stages;
+
+pub use bindings::types;

@@ -1,0 +1,398 @@
+//! Calling the stage components: one pre-instantiated component per stage,
+//! a fresh `Store` per call with fuel, an epoch deadline and a memory limit,
+//! and every call measured.
+//!
+//! A call returns `Ok(value)`, or a [`StageFailure`] that says whether the
+//! guest returned a typed error or was stopped (fuel, deadline, memory, trap).
+//! Either way the host and the other calls carry on.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Engine, Store, Trap};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::{analyze, diversify, generate, ingest, segment, types, validate_export};
+use crate::components::Stage;
+use crate::engine::{CompileSource, EpochTicker, Limits, build_engine, load_component};
+use crate::metrics::{InvocationMetrics, MetricsSink};
+
+/// Why a stage call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum StageFailure {
+    /// The guest returned a typed error (see `wit/` for the cases).
+    #[error("{document}: {problem}: {detail}")]
+    Guest {
+        /// The WIT error case, e.g. `invalid-encoding`.
+        problem: String,
+        /// The document (or pair) the guest named.
+        document: String,
+        /// The guest's explanation.
+        detail: String,
+    },
+    /// The call used up its fuel: the guest was computing for too long.
+    #[error("{stage} ran out of fuel ({fuel} units)")]
+    OutOfFuel {
+        /// The stage.
+        stage: Stage,
+        /// The budget it had.
+        fuel: u64,
+    },
+    /// The call passed its wall-clock deadline.
+    #[error("{stage} timed out after {seconds} s")]
+    Timeout {
+        /// The stage.
+        stage: Stage,
+        /// The deadline.
+        seconds: u64,
+    },
+    /// The guest tried to grow its memory past the limit.
+    #[error("{stage} exceeded the memory limit of {limit_mib} MiB")]
+    OutOfMemory {
+        /// The stage.
+        stage: Stage,
+        /// The limit.
+        limit_mib: usize,
+    },
+    /// The guest trapped (a panic in Rust guests is a trap).
+    #[error("{stage} trapped: {message}")]
+    Trap {
+        /// The stage.
+        stage: Stage,
+        /// wasmtime's description.
+        message: String,
+    },
+    /// The host could not run the call (instantiation failed, say).
+    #[error("{stage} could not be run: {message}")]
+    Host {
+        /// The stage.
+        stage: Stage,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl StageFailure {
+    /// A short name for the kind of failure, used in reports.
+    pub fn kind(&self) -> &str {
+        match self {
+            StageFailure::Guest { problem, .. } => problem,
+            StageFailure::OutOfFuel { .. } => "out-of-fuel",
+            StageFailure::Timeout { .. } => "timeout",
+            StageFailure::OutOfMemory { .. } => "out-of-memory",
+            StageFailure::Trap { .. } => "trap",
+            StageFailure::Host { .. } => "host",
+        }
+    }
+}
+
+/// The one place WIT errors become host errors; exhaustive.
+fn guest_failure(error: types::StageError) -> StageFailure {
+    let (problem, detail) = match error {
+        types::StageError::EmptyInput(p) => ("empty-input", p),
+        types::StageError::InvalidEncoding(p) => ("invalid-encoding", p),
+        types::StageError::UnsupportedFormat(p) => ("unsupported-format", p),
+        types::StageError::TooLarge(p) => ("too-large", p),
+        types::StageError::NoContent(p) => ("no-content", p),
+        types::StageError::InvalidConfig(p) => ("invalid-config", p),
+    };
+    StageFailure::Guest { problem: problem.to_string(), document: detail.document, detail: detail.detail }
+}
+
+/// Records the peak linear memory and refuses growth past the limit.
+struct MemoryLimiter {
+    limit: usize,
+    peak: usize,
+    refused: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.refused = true;
+            return Ok(false);
+        }
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
+    }
+}
+
+/// What a store holds: WASI with no capabilities, and the memory limiter.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// How each stage's component was obtained at start-up.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentInfo {
+    /// The stage.
+    pub stage: Stage,
+    /// Size of the component in bytes.
+    pub bytes: usize,
+    /// BLAKE3 of the component, first 16 hex digits.
+    pub digest: String,
+    /// Compiled now or loaded from the cache.
+    pub source: CompileSource,
+    /// Time to compile or load, in milliseconds.
+    pub load_ms: f64,
+    /// Whether it replaced the embedded component (`--stage-component`).
+    pub overridden: bool,
+}
+
+/// The loaded stage components, ready to call from any thread.
+pub struct Stages {
+    engine: Engine,
+    limits: Limits,
+    ingest: ingest::IngestComponentPre<HostState>,
+    segment: segment::SegmentComponentPre<HostState>,
+    analyze: analyze::AnalyzeComponentPre<HostState>,
+    generate: generate::GenerateComponentPre<HostState>,
+    diversify: diversify::DiversifyComponentPre<HostState>,
+    validate_export: validate_export::ValidateExportComponentPre<HostState>,
+    metrics: Arc<MetricsSink>,
+    components: Vec<ComponentInfo>,
+    _ticker: EpochTicker,
+}
+
+impl Stages {
+    /// Builds the engine and loads every stage: the embedded component, or
+    /// the file `overrides` names for it. Compiled artifacts are cached in
+    /// `cache_dir` when given. `Err` when a component does not compile or does
+    /// not export its stage's interface.
+    pub fn new(limits: Limits, cache_dir: Option<&Path>, overrides: &BTreeMap<Stage, Vec<u8>>) -> Result<Self> {
+        let engine = build_engine(&limits)?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
+        let mut components = Vec::new();
+        let mut load = |stage: Stage| -> Result<wasmtime::component::InstancePre<HostState>> {
+            let overridden = overrides.get(&stage);
+            let bytes = overridden.map_or(stage.embedded(), Vec::as_slice);
+            let started = Instant::now();
+            let (component, source) = load_component(&engine, stage.as_str(), bytes, cache_dir)?;
+            components.push(ComponentInfo {
+                stage,
+                bytes: bytes.len(),
+                digest: blake3::hash(bytes).to_hex()[..16].to_string(),
+                source,
+                load_ms: started.elapsed().as_secs_f64() * 1000.0,
+                overridden: overridden.is_some(),
+            });
+            linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| format!("linking the {stage} component"))
+        };
+        let ingest = ingest::IngestComponentPre::new(load(Stage::Ingest)?).map_err(anyhow::Error::from).context("ingest component")?;
+        let segment = segment::SegmentComponentPre::new(load(Stage::Segment)?).map_err(anyhow::Error::from).context("segment component")?;
+        let analyze = analyze::AnalyzeComponentPre::new(load(Stage::Analyze)?).map_err(anyhow::Error::from).context("analyze component")?;
+        let generate = generate::GenerateComponentPre::new(load(Stage::Generate)?).map_err(anyhow::Error::from).context("generate component")?;
+        let diversify = diversify::DiversifyComponentPre::new(load(Stage::Diversify)?).map_err(anyhow::Error::from).context("diversify component")?;
+        let validate_export = validate_export::ValidateExportComponentPre::new(load(Stage::ValidateExport)?).map_err(anyhow::Error::from).context("validate-export component")?;
+        let ticker = EpochTicker::start(&engine);
+        Ok(Stages {
+            engine,
+            limits,
+            ingest,
+            segment,
+            analyze,
+            generate,
+            diversify,
+            validate_export,
+            metrics: Arc::new(MetricsSink::default()),
+            components,
+            _ticker: ticker,
+        })
+    }
+
+    /// Every call's metrics so far.
+    pub fn metrics(&self) -> &MetricsSink {
+        &self.metrics
+    }
+
+    /// How each component was loaded.
+    pub fn components(&self) -> &[ComponentInfo] {
+        &self.components
+    }
+
+    /// The limits each call runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn store(&self, input_bytes: usize) -> Result<Store<HostState>, wasmtime::Error> {
+        let wasi = WasiCtx::builder().allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter { limit: self.limits.memory_bytes, peak: 0, refused: false },
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_fuel(self.limits.fuel_for(input_bytes))?;
+        store.set_epoch_deadline(self.limits.deadline_ticks());
+        Ok(store)
+    }
+
+    /// Runs one call in a fresh store, classifies its failure and records its metrics.
+    fn invoke<I, T>(
+        &self,
+        stage: Stage,
+        bytes_in: usize,
+        instantiate: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<I>,
+        call: impl FnOnce(&I, &mut Store<HostState>) -> wasmtime::Result<Result<T, types::StageError>>,
+        bytes_out: impl FnOnce(&T) -> usize,
+    ) -> Result<T, StageFailure> {
+        let started = Instant::now();
+        let fuel = self.limits.fuel_for(bytes_in);
+        let mut store = match self.store(bytes_in) {
+            Ok(store) => store,
+            Err(error) => return Err(StageFailure::Host { stage, message: format!("{error:#}") }),
+        };
+        let outcome = instantiate(&mut store).map(|instance| (started.elapsed(), instance));
+        let (instantiate_time, result) = match outcome {
+            Ok((instantiate_time, instance)) => (instantiate_time, call(&instance, &mut store)),
+            Err(error) => (started.elapsed(), Err(error)),
+        };
+        let consumed = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let limiter = &store.data().limiter;
+        let (peak_memory, refused) = (limiter.peak, limiter.refused);
+        let (result, out) = match result {
+            Ok(Ok(value)) => {
+                let out = bytes_out(&value);
+                (Ok(value), out)
+            }
+            Ok(Err(error)) => (Err(guest_failure(error)), 0),
+            Err(error) => (Err(self.classify_trap(stage, fuel, refused, &error)), 0),
+        };
+        self.metrics.record(InvocationMetrics {
+            stage,
+            wall: started.elapsed(),
+            instantiate: instantiate_time,
+            fuel: consumed,
+            peak_memory,
+            bytes_in,
+            bytes_out: out,
+            ok: result.is_ok(),
+        });
+        result
+    }
+
+    fn classify_trap(&self, stage: Stage, fuel: u64, memory_refused: bool, error: &wasmtime::Error) -> StageFailure {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => StageFailure::OutOfFuel { stage, fuel },
+            Some(Trap::Interrupt) => StageFailure::Timeout { stage, seconds: self.limits.timeout.as_secs() },
+            // A Rust guest whose allocation is refused aborts, which wasmtime reports as
+            // `unreachable`; the limiter tells us why.
+            _ if memory_refused => StageFailure::OutOfMemory { stage, limit_mib: self.limits.memory_bytes >> 20 },
+            Some(trap) => StageFailure::Trap { stage, message: trap.to_string() },
+            None => StageFailure::Host { stage, message: format!("{error:#}") },
+        }
+    }
+
+    /// Decodes a file's bytes into a document.
+    pub fn ingest(&self, name: &str, media_type: Option<&str>, bytes: &[u8]) -> Result<types::Document, StageFailure> {
+        self.invoke(
+            Stage::Ingest,
+            bytes.len(),
+            |store| self.ingest.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_ingest().call_ingest(store, name, media_type, bytes),
+            |document| document.text.len(),
+        )
+    }
+
+    /// Cuts a document into chunks.
+    pub fn segment(&self, document: &types::Document, config: types::SegmentConfig) -> Result<Vec<types::Chunk>, StageFailure> {
+        self.invoke(
+            Stage::Segment,
+            document.text.len(),
+            |store| self.segment.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_segment().call_segment(store, document, config),
+            |chunks| chunks.iter().map(|c| c.text.len()).sum(),
+        )
+    }
+
+    /// Analyses one chunk.
+    pub fn analyze(&self, chunk: &types::Chunk) -> Result<types::Analysis, StageFailure> {
+        self.invoke(
+            Stage::Analyze,
+            chunk.text.len(),
+            |store| self.analyze.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_analyze().call_analyze(store, chunk),
+            analysis_bytes,
+        )
+    }
+
+    /// Generates pairs from one analysed chunk.
+    pub fn generate(
+        &self,
+        chunk: &types::Chunk,
+        analysis: &types::Analysis,
+        config: &types::GenerateConfig,
+    ) -> Result<Vec<types::Pair>, StageFailure> {
+        self.invoke(
+            Stage::Generate,
+            chunk.text.len() + analysis_bytes(analysis),
+            |store| self.generate.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_generate().call_generate(store, chunk, analysis, config),
+            |pairs| pairs.iter().map(pair_bytes).sum(),
+        )
+    }
+
+    /// Removes duplicate pairs.
+    pub fn diversify(
+        &self,
+        pairs: &[types::Pair],
+        config: types::DiversifyConfig,
+    ) -> Result<types::DiversifyResult, StageFailure> {
+        self.invoke(
+            Stage::Diversify,
+            pairs.iter().map(pair_bytes).sum(),
+            |store| self.diversify.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_diversify().call_diversify(store, pairs, config),
+            |result| result.kept.iter().map(pair_bytes).sum(),
+        )
+    }
+
+    /// Validates pairs and renders the export files.
+    pub fn validate_export(
+        &self,
+        pairs: &[types::Pair],
+        config: &types::ExportConfig,
+    ) -> Result<types::ExportResult, StageFailure> {
+        self.invoke(
+            Stage::ValidateExport,
+            pairs.iter().map(pair_bytes).sum(),
+            |store| self.validate_export.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_validate_export().call_validate_export(store, pairs, config),
+            |result| result.files.iter().map(|f| f.contents.len()).sum(),
+        )
+    }
+}
+
+fn analysis_bytes(analysis: &types::Analysis) -> usize {
+    analysis.definitions.iter().map(|d| d.term.len() + d.meaning.len()).sum::<usize>()
+        + analysis.claims.iter().map(|c| c.text.len()).sum::<usize>()
+        + analysis.reasoning.iter().map(|r| r.premise.len() + r.explanation.len()).sum::<usize>()
+        + analysis.faq.iter().map(|f| f.question.len() + f.answer.len()).sum::<usize>()
+        + analysis.procedures.iter().flat_map(|p| &p.steps).map(|s| s.text.len()).sum::<usize>()
+        + analysis.concepts.iter().map(|c| c.term.len()).sum::<usize>()
+}
+
+fn pair_bytes(pair: &types::Pair) -> usize {
+    pair.turns.iter().map(|t| t.content.len()).sum::<usize>() + pair.evidence.iter().map(|e| e.text.len()).sum::<usize>()
+}
