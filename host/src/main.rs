@@ -1,1 +1,255 @@
-fn main() {}
+//! The `brightrun` command line.
+//!
+//! Exit codes: 0 when a dataset was written (even if some documents failed:
+//! see `report.json`), 1 when nothing could be exported, 2 for a usage error
+//! or an input path that does not exist, 3 when the run could not start or
+//! write its output.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use brightrun_host::components::Stage;
+use brightrun_host::engine::Limits;
+use brightrun_host::pipeline::{self, ExportFormat, Progress, RunError, RunOptions};
+use brightrun_host::report::RunReport;
+use brightrun_host::stages::StageFailure;
+use clap::{Parser, Subcommand};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Parser)]
+#[command(name = "brightrun", version, about = "Turn your documents into LoRA fine-tuning datasets.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the pipeline on files and folders and write the dataset to --out.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Files or folders to read (folders recursively; hidden entries skipped).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Folder to write the dataset, card and report to (created if missing).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Worker threads [default: the number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Export formats to write (repeat or comma-separate) [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    format: Vec<ExportFormat>,
+    /// Dataset name, used in dataset_info.json and the card.
+    #[arg(long, default_value = "brightrun")]
+    name: String,
+    /// Most tokens in a chunk (cl100k_base).
+    #[arg(long, default_value_t = 512)]
+    max_tokens: u32,
+    /// Tokens of context a chunk repeats from the one before.
+    #[arg(long, default_value_t = 64)]
+    overlap_tokens: u32,
+    /// Most pairs generated from one chunk.
+    #[arg(long, default_value_t = 8)]
+    max_pairs_per_chunk: u32,
+    /// Seed for phrasing choices; the same seed gives the same dataset.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Training sequence length: longer pairs are dropped.
+    #[arg(long, default_value_t = 2048)]
+    max_sequence_tokens: u32,
+    /// Lowest fidelity to the evidence a pair may have and be exported (0–1).
+    #[arg(long, default_value_t = 0.8)]
+    min_fidelity: f32,
+    /// Near-duplicate threshold: estimated Jaccard similarity (0–1].
+    #[arg(long, default_value_t = 0.7)]
+    near_duplicate_threshold: f32,
+    /// Memory limit of one component invocation, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    memory_limit_mib: usize,
+    /// Wall-clock limit of one component invocation, in seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_secs: u64,
+    /// Fuel of one invocation before its input is counted (about one unit per instruction).
+    #[arg(long, default_value_t = Limits::default().fuel_base)]
+    fuel: u64,
+    /// Where compiled components are cached [default: ~/.cache/brightrun].
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Compile components on every start instead of caching them.
+    #[arg(long)]
+    no_cache: bool,
+    /// Replace a stage's bundled component: STAGE=PATH (e.g. analyze=my_analyzer.wasm).
+    #[arg(long, value_parser = parse_stage_component)]
+    stage_component: Vec<(Stage, PathBuf)>,
+    /// Print no progress bars or summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_stage_component(value: &str) -> Result<(Stage, PathBuf), String> {
+    let (stage, path) = value.split_once('=').ok_or_else(|| format!("expected STAGE=PATH, got \"{value}\""))?;
+    Ok((stage.parse()?, PathBuf::from(path)))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let mut options = RunOptions::new(args.inputs, args.out);
+    if let Some(jobs) = args.jobs {
+        options.jobs = jobs.max(1);
+    }
+    if !args.format.is_empty() {
+        options.formats = args.format;
+        options.formats.sort();
+        options.formats.dedup();
+    }
+    options.dataset_name = args.name;
+    options.segment.max_tokens = args.max_tokens;
+    options.segment.overlap_tokens = args.overlap_tokens;
+    options.generate.max_pairs_per_chunk = args.max_pairs_per_chunk;
+    options.generate.seed = args.seed;
+    options.max_sequence_tokens = args.max_sequence_tokens;
+    options.min_fidelity = args.min_fidelity;
+    options.diversify.threshold = args.near_duplicate_threshold;
+    options.limits.memory_bytes = args.memory_limit_mib.saturating_mul(1 << 20);
+    options.limits.timeout = Duration::from_secs(args.timeout_secs.max(1));
+    options.limits.fuel_base = args.fuel;
+    options.limits.max_instances = u32::try_from(options.jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
+    options.cache_dir = if args.no_cache { None } else { args.cache_dir.or(options.cache_dir) };
+    options.stage_components = args.stage_component.into_iter().collect::<BTreeMap<_, _>>();
+
+    let progress = Bars::new(args.quiet);
+    let result = pipeline::run(&options, &progress);
+    progress.finish();
+    match result {
+        Ok(report) => {
+            for error in &report.errors {
+                eprintln!("error: {}", error.message);
+            }
+            if !args.quiet {
+                print_summary(&report, &options);
+            }
+            if report.counts.pairs_exported == 0 {
+                eprintln!("error: no pair could be exported; see {}", options.out.join("report.json").display());
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error @ (RunError::MissingInput(_) | RunError::NoInputFiles(_))) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+        Err(RunError::Other(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Progress bars on stderr (hidden when stderr is not a terminal or with --quiet).
+struct Bars {
+    documents: ProgressBar,
+    chunks: ProgressBar,
+    _multi: MultiProgress,
+    finished: Mutex<()>,
+}
+
+impl Bars {
+    fn new(quiet: bool) -> Self {
+        let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+        let multi = MultiProgress::with_draw_target(target);
+        let style = ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let documents = multi.add(ProgressBar::new(0).with_style(style.clone()).with_prefix("documents"));
+        let chunks = multi.add(ProgressBar::new(0).with_style(style).with_prefix("chunks"));
+        Bars { documents, chunks, _multi: multi, finished: Mutex::new(()) }
+    }
+
+    fn finish(&self) {
+        let _guard = self.finished.lock();
+        self.documents.finish_and_clear();
+        self.chunks.finish_and_clear();
+    }
+}
+
+impl Progress for Bars {
+    fn documents_found(&self, total: usize) {
+        self.documents.set_length(total as u64);
+    }
+    fn chunks_found(&self, chunks: usize) {
+        self.chunks.inc_length(chunks as u64);
+    }
+    fn chunk_finished(&self) {
+        self.chunks.inc(1);
+    }
+    fn document_finished(&self, name: &str, failure: Option<&StageFailure>) {
+        self.documents.inc(1);
+        let short = name.rsplit('/').next().unwrap_or(name);
+        let status = if failure.is_some() { " (failed)" } else { "" };
+        self.documents.set_message(format!("{short}{status}"));
+    }
+    fn phase(&self, name: &str) {
+        self.chunks.set_message(name.to_string());
+    }
+}
+
+fn print_summary(report: &RunReport, options: &RunOptions) {
+    let counts = &report.counts;
+    eprintln!();
+    eprintln!(
+        "{} documents ({} failed), {} chunks ({} failed), {} pairs generated, {} exported in {:.2} s",
+        counts.documents,
+        counts.documents_failed,
+        counts.chunks,
+        counts.chunks_failed,
+        counts.pairs_generated,
+        counts.pairs_exported,
+        report.elapsed_s
+    );
+    if !counts.dropped.is_empty() {
+        let dropped: Vec<String> = counts.dropped.iter().map(|(reason, n)| format!("{reason} {n}")).collect();
+        eprintln!("dropped: {}", dropped.join(", "));
+    }
+    if let Some(quality) = &report.quality {
+        eprintln!(
+            "fidelity: {:.1} % of pairs faithful, mean {:.3} over exported pairs",
+            quality.faithful_share * 100.0,
+            quality.mean_fidelity
+        );
+    }
+    eprintln!();
+    eprintln!(
+        "{:<16} {:>6} {:>5} {:>9} {:>9} {:>9} {:>12} {:>9} {:>8}",
+        "stage", "calls", "fail", "p50 ms", "p95 ms", "max ms", "fuel", "peak MiB", "MB/s"
+    );
+    for stage in &report.stages {
+        eprintln!(
+            "{:<16} {:>6} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>12} {:>9.1} {:>8.2}",
+            stage.stage.as_str(),
+            stage.invocations,
+            stage.failures,
+            stage.p50_ms,
+            stage.p95_ms,
+            stage.max_ms,
+            stage.fuel,
+            stage.peak_memory as f64 / (1 << 20) as f64,
+            stage.mb_per_s
+        );
+    }
+    eprintln!();
+    eprintln!("wrote {} to {}", report.files.join(", "), options.out.display());
+}

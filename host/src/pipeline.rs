@@ -1,1 +1,538 @@
-//! todo
+//! The pipeline, written once: inputs → ingest → segment → (analyze →
+//! generate per chunk, in parallel) → diversify → validate-export → files.
+//!
+//! Documents run in parallel on a pool of `jobs` threads, and so do the
+//! chunks of each document. A document or chunk that fails is recorded in
+//! the report with a typed error and the run goes on; only a run that cannot
+//! start (a missing input path, a component that does not load) is an `Err`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use crate::components::Stage;
+use crate::engine::Limits;
+use crate::metrics::aggregate;
+use crate::report::{Counts, DocumentReport, ErrorReport, QualityReport, RunReport, Settings};
+use crate::stages::{StageFailure, Stages};
+use crate::types;
+
+/// Largest input file read; larger ones fail alone with `too-large` without
+/// being read (ingest's own limit is the same).
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The export formats `--format` selects among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportFormat {
+    /// `alpaca.json`: instruction/input/output.
+    Alpaca,
+    /// `sharegpt.json`: conversations with from/value.
+    Sharegpt,
+    /// `openai.jsonl`: messages with role/content.
+    Openai,
+    /// `completion.jsonl`: prompt/completion.
+    Completion,
+}
+
+impl ExportFormat {
+    /// Every format.
+    pub const ALL: [ExportFormat; 4] =
+        [ExportFormat::Alpaca, ExportFormat::Sharegpt, ExportFormat::Openai, ExportFormat::Completion];
+
+    /// The file the format is written to.
+    pub fn file_name(&self) -> &'static str {
+        match self {
+            ExportFormat::Alpaca => "alpaca.json",
+            ExportFormat::Sharegpt => "sharegpt.json",
+            ExportFormat::Openai => "openai.jsonl",
+            ExportFormat::Completion => "completion.jsonl",
+        }
+    }
+
+    /// The name used on the command line.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExportFormat::Alpaca => "alpaca",
+            ExportFormat::Sharegpt => "sharegpt",
+            ExportFormat::Openai => "openai",
+            ExportFormat::Completion => "completion",
+        }
+    }
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Files and folders to read (folders recursively, hidden entries skipped).
+    pub inputs: Vec<PathBuf>,
+    /// Folder the dataset is written to (created if missing).
+    pub out: PathBuf,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Chunk budget.
+    pub segment: types::SegmentConfig,
+    /// Generation settings.
+    pub generate: types::GenerateConfig,
+    /// Dedup settings.
+    pub diversify: types::DiversifyConfig,
+    /// Name of the dataset in dataset_info.json and the card.
+    pub dataset_name: String,
+    /// Training sequence length in tokens.
+    pub max_sequence_tokens: u32,
+    /// Lowest fidelity exported.
+    pub min_fidelity: f32,
+    /// Formats to write.
+    pub formats: Vec<ExportFormat>,
+    /// Per-invocation limits.
+    pub limits: Limits,
+    /// Where compiled components are cached; `None` compiles every time.
+    pub cache_dir: Option<PathBuf>,
+    /// Components that replace the embedded ones, by stage.
+    pub stage_components: BTreeMap<Stage, PathBuf>,
+}
+
+impl RunOptions {
+    /// Defaults for `inputs` written to `out`: 512-token chunks with 64 tokens
+    /// of overlap, 8 pairs per chunk, datatrove's MinHash settings, a 2048-token
+    /// sequence length and a 0.8 fidelity floor.
+    pub fn new(inputs: Vec<PathBuf>, out: PathBuf) -> Self {
+        RunOptions {
+            inputs,
+            out,
+            jobs: std::thread::available_parallelism().map_or(2, usize::from),
+            segment: types::SegmentConfig { max_tokens: 512, overlap_tokens: 64 },
+            generate: types::GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new() },
+            diversify: types::DiversifyConfig { shingle_words: 3, bands: 14, rows: 8, threshold: 0.7 },
+            dataset_name: "brightrun".to_string(),
+            max_sequence_tokens: 2048,
+            min_fidelity: 0.8,
+            formats: ExportFormat::ALL.to_vec(),
+            limits: Limits::default(),
+            cache_dir: crate::engine::default_cache_dir(),
+            stage_components: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why a run could not start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// An input path does not exist.
+    #[error("input not found: {}", .0.display())]
+    MissingInput(PathBuf),
+    /// The inputs hold no files.
+    #[error("no input files found in {0}")]
+    NoInputFiles(String),
+    /// Anything else: components that do not load, an output folder that cannot be written.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Receives progress while a run goes on. Called from worker threads.
+pub trait Progress: Sync {
+    /// The run found `total` input files.
+    fn documents_found(&self, total: usize) {
+        let _ = total;
+    }
+    /// A document was segmented into `chunks` chunks.
+    fn chunks_found(&self, chunks: usize) {
+        let _ = chunks;
+    }
+    /// A chunk finished (or failed).
+    fn chunk_finished(&self) {}
+    /// A document finished (or failed).
+    fn document_finished(&self, name: &str, failure: Option<&StageFailure>) {
+        let _ = (name, failure);
+    }
+    /// A global phase began: "diversify", "validate-export", "write".
+    fn phase(&self, name: &str) {
+        let _ = name;
+    }
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// What one document produced.
+struct DocumentOutcome {
+    report: DocumentReport,
+    errors: Vec<ErrorReport>,
+    pairs: Vec<types::Pair>,
+}
+
+/// Runs the pipeline and writes the dataset, card and `report.json` to
+/// `options.out`. See the module docs for what is an `Err`.
+pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let files = discover(&options.inputs)?;
+    progress.documents_found(files.len());
+
+    let mut overrides = BTreeMap::new();
+    for (stage, path) in &options.stage_components {
+        let bytes = std::fs::read(path).with_context(|| format!("reading the {stage} component {}", path.display()))?;
+        overrides.insert(*stage, bytes);
+    }
+    let stages = Stages::new(options.limits, options.cache_dir.as_deref(), &overrides)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .thread_name(|index| format!("brightrun-worker-{index}"))
+        .build()
+        .context("starting the worker pool")?;
+
+    let outcomes: Vec<DocumentOutcome> =
+        pool.install(|| files.par_iter().map(|file| process_document(&stages, options, file, progress)).collect());
+
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    let mut pairs = Vec::new();
+    let mut sources = Vec::new();
+    for outcome in outcomes {
+        if outcome.report.format.is_some() {
+            sources.push(outcome.report.name.clone());
+        }
+        documents.push(outcome.report);
+        errors.extend(outcome.errors);
+        pairs.extend(outcome.pairs);
+    }
+    let pairs_generated = pairs.len();
+    let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
+
+    progress.phase("diversify");
+    let kept = match stages.diversify(&pairs, options.diversify) {
+        Ok(result) => {
+            for count in &result.counts {
+                *dropped.entry(drop_reason_name(count.reason).to_string()).or_default() += count.count as usize;
+            }
+            result.kept
+        }
+        Err(failure) => {
+            // Dedup is an improvement, not a requirement: keep every pair and say so.
+            errors.push(run_error(Stage::Diversify, failure));
+            pairs
+        }
+    };
+
+    progress.phase("validate-export");
+    let export_config = types::ExportConfig {
+        dataset_name: options.dataset_name.clone(),
+        max_sequence_tokens: options.max_sequence_tokens,
+        min_fidelity: options.min_fidelity,
+        sources,
+    };
+    let exported = match stages.validate_export(&kept, &export_config) {
+        Ok(result) => Some(result),
+        Err(failure) => {
+            errors.push(run_error(Stage::ValidateExport, failure));
+            None
+        }
+    };
+
+    progress.phase("write");
+    std::fs::create_dir_all(&options.out)
+        .with_context(|| format!("creating the output folder {}", options.out.display()))?;
+    let mut written = Vec::new();
+    let mut quality = None;
+    let mut pairs_exported = 0;
+    if let Some(result) = exported {
+        for count in &result.counts {
+            *dropped.entry(drop_reason_name(count.reason).to_string()).or_default() += count.count as usize;
+        }
+        pairs_exported = result.quality.pairs_out as usize;
+        quality = Some(quality_report(&result.quality));
+        for file in &result.files {
+            let Some(contents) = select_file(file, &options.formats) else { continue };
+            write_file(&options.out, &file.name, &contents)?;
+            written.push(file.name.clone());
+        }
+    }
+    written.push("report.json".to_string());
+
+    let counts = Counts {
+        documents: documents.len(),
+        documents_failed: documents.iter().filter(|d| d.status == "failed").count(),
+        chunks: documents.iter().map(|d| d.chunks).sum(),
+        chunks_failed: documents.iter().map(|d| d.failed_chunks).sum(),
+        pairs_generated,
+        dropped,
+        pairs_exported,
+    };
+    let report = RunReport {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: options.inputs.iter().map(|p| p.display().to_string()).collect(),
+        settings: settings(options),
+        documents,
+        errors,
+        counts,
+        quality,
+        stages: aggregate(&stages.metrics().snapshot()),
+        components: stages.components().to_vec(),
+        elapsed_s: started.elapsed().as_secs_f64(),
+        files: written,
+    };
+    let json = serde_json::to_string_pretty(&report).context("serialising the report")?;
+    write_file(&options.out, "report.json", &format!("{json}\n"))?;
+    Ok(report)
+}
+
+/// Input files in a stable order: each input in turn, folders walked
+/// recursively in name order, hidden entries skipped, duplicates dropped.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if !input.exists() {
+            return Err(RunError::MissingInput(input.clone()));
+        }
+        walk(input, &mut files).with_context(|| format!("listing {}", input.display()))?;
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|file| seen.insert(file.clone()));
+    if files.is_empty() {
+        let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        return Err(RunError::NoInputFiles(names.join(", ")));
+    }
+    Ok(files)
+}
+
+fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if !path.is_dir() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        walk(&entry, files)?;
+    }
+    Ok(())
+}
+
+fn media_type(path: &Path) -> Option<&'static str> {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("md" | "markdown") => Some("text/markdown"),
+        Some("txt" | "text") => Some("text/plain"),
+        _ => None,
+    }
+}
+
+fn process_document(stages: &Stages, options: &RunOptions, file: &Path, progress: &dyn Progress) -> DocumentOutcome {
+    let name = file.display().to_string();
+    let mut report = DocumentReport {
+        name: name.clone(),
+        bytes: 0,
+        format: None,
+        chunks: 0,
+        failed_chunks: 0,
+        pairs: 0,
+        status: "failed",
+    };
+    let fail = |report: DocumentReport, stage: Stage, failure: StageFailure| {
+        progress.document_finished(&report.name, Some(&failure));
+        let error = document_error(&report.name, stage, None, failure);
+        DocumentOutcome { report, errors: vec![error], pairs: Vec::new() }
+    };
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    report.bytes = size;
+    if size > MAX_FILE_BYTES {
+        let failure = StageFailure::Guest {
+            problem: "too-large".to_string(),
+            document: name.clone(),
+            detail: format!("{size} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
+        };
+        return fail(report, Stage::Ingest, failure);
+    }
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let failure = StageFailure::Host { stage: Stage::Ingest, message: format!("reading {name}: {error}") };
+            return fail(report, Stage::Ingest, failure);
+        }
+    };
+    let document = match stages.ingest(&name, media_type(file), &bytes) {
+        Ok(document) => document,
+        Err(failure) => return fail(report, Stage::Ingest, failure),
+    };
+    drop(bytes);
+    report.format = Some(format_name(document.format).to_string());
+    let chunks = match stages.segment(&document, options.segment) {
+        Ok(chunks) => chunks,
+        Err(failure) => return fail(report, Stage::Segment, failure),
+    };
+    drop(document);
+    report.chunks = chunks.len();
+    progress.chunks_found(chunks.len());
+
+    let results: Vec<Result<Vec<types::Pair>, ErrorReport>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let result = stages
+                .analyze(chunk)
+                .map_err(|failure| document_error(&name, Stage::Analyze, Some(chunk.index), failure))
+                .and_then(|analysis| {
+                    stages
+                        .generate(chunk, &analysis, &options.generate)
+                        .map_err(|failure| document_error(&name, Stage::Generate, Some(chunk.index), failure))
+                });
+            progress.chunk_finished();
+            result
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let mut pairs = Vec::new();
+    for result in results {
+        match result {
+            Ok(chunk_pairs) => pairs.extend(chunk_pairs),
+            Err(error) => errors.push(error),
+        }
+    }
+    report.failed_chunks = errors.len();
+    report.pairs = pairs.len();
+    report.status = match errors.len() {
+        0 => "ok",
+        n if n == chunks.len() => "failed",
+        _ => "partial",
+    };
+    progress.document_finished(&name, errors.first().map(|e| &e.failure));
+    DocumentOutcome { report, errors, pairs }
+}
+
+fn document_error(document: &str, stage: Stage, chunk: Option<u32>, failure: StageFailure) -> ErrorReport {
+    let message = match chunk {
+        Some(index) => format!("{document}: chunk {index}: {stage}: {failure}"),
+        None => format!("{document}: {stage}: {failure}"),
+    };
+    ErrorReport { document: document.to_string(), stage, chunk, kind: failure.kind().to_string(), message, failure }
+}
+
+fn run_error(stage: Stage, failure: StageFailure) -> ErrorReport {
+    document_error("(all pairs)", stage, None, failure)
+}
+
+/// The file's contents if `formats` selects it; `dataset_info.json` keeps
+/// only the entries whose files are written.
+fn select_file(file: &types::ExportFile, formats: &[ExportFormat]) -> Option<String> {
+    let is_export = |f: &ExportFormat| f.file_name() == file.name;
+    if ExportFormat::ALL.iter().any(is_export) {
+        return formats.iter().any(is_export).then(|| file.contents.clone());
+    }
+    if file.name == "dataset_info.json" {
+        let mut info: serde_json::Value = serde_json::from_str(&file.contents).ok()?;
+        if let Some(entries) = info.as_object_mut() {
+            entries.retain(|_, entry| {
+                let name = entry["file_name"].as_str().unwrap_or("");
+                formats.iter().any(|f| f.file_name() == name)
+            });
+        }
+        return serde_json::to_string_pretty(&info).ok().map(|text| format!("{text}\n"));
+    }
+    Some(file.contents.clone())
+}
+
+fn write_file(dir: &Path, name: &str, contents: &str) -> anyhow::Result<()> {
+    // Names come from our own component; refuse anything that would leave the folder.
+    if name.contains(['/', '\\']) || name.starts_with('.') || name.is_empty() {
+        anyhow::bail!("refusing to write export file with unsafe name {name:?}");
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))
+}
+
+fn settings(options: &RunOptions) -> Settings {
+    Settings {
+        jobs: options.jobs,
+        max_tokens: options.segment.max_tokens,
+        overlap_tokens: options.segment.overlap_tokens,
+        tokenizer: "cl100k_base".to_string(),
+        max_pairs_per_chunk: options.generate.max_pairs_per_chunk,
+        seed: options.generate.seed,
+        shingle_words: options.diversify.shingle_words,
+        bands: options.diversify.bands,
+        rows: options.diversify.rows,
+        near_duplicate_threshold: options.diversify.threshold,
+        max_sequence_tokens: options.max_sequence_tokens,
+        min_fidelity: options.min_fidelity,
+        limits: options.limits,
+        formats: options.formats.iter().map(|f| f.as_str().to_string()).collect(),
+    }
+}
+
+fn quality_report(quality: &types::Quality) -> QualityReport {
+    QualityReport {
+        pairs_checked: quality.pairs_in,
+        pairs_exported: quality.pairs_out,
+        faithful_share: quality.faithful_share,
+        mean_fidelity: quality.mean_fidelity,
+        fidelity_histogram: quality.fidelity_histogram.clone(),
+        tasks: quality.tasks.iter().map(|(k, n)| (task_name(*k).to_string(), *n)).collect(),
+        content_types: quality.content_types.iter().map(|(k, n)| (content_type_name(*k).to_string(), *n)).collect(),
+        difficulties: quality.difficulties.iter().map(|(k, n)| (difficulty_name(*k).to_string(), *n)).collect(),
+        mean_tokens: quality.mean_tokens,
+        max_tokens: quality.max_tokens,
+    }
+}
+
+/// The WIT name of a source format.
+pub fn format_name(format: types::SourceFormat) -> &'static str {
+    match format {
+        types::SourceFormat::PlainText => "plain-text",
+        types::SourceFormat::Markdown => "markdown",
+    }
+}
+
+/// The WIT name of a task type.
+pub fn task_name(task: types::TaskType) -> &'static str {
+    match task {
+        types::TaskType::DefinitionQa => "definition-qa",
+        types::TaskType::ProcedureInstruction => "procedure-instruction",
+        types::TaskType::SectionSummary => "section-summary",
+        types::TaskType::ReasoningWhy => "reasoning-why",
+        types::TaskType::FaqAnswer => "faq-answer",
+        types::TaskType::FactualQa => "factual-qa",
+    }
+}
+
+/// The WIT name of a content type.
+pub fn content_type_name(kind: types::ContentType) -> &'static str {
+    match kind {
+        types::ContentType::Conceptual => "conceptual",
+        types::ContentType::Procedural => "procedural",
+        types::ContentType::Faq => "faq",
+        types::ContentType::Code => "code",
+        types::ContentType::Tabular => "tabular",
+        types::ContentType::Reference => "reference",
+        types::ContentType::Narrative => "narrative",
+    }
+}
+
+/// The WIT name of a difficulty.
+pub fn difficulty_name(level: types::Difficulty) -> &'static str {
+    match level {
+        types::Difficulty::Easy => "easy",
+        types::Difficulty::Medium => "medium",
+        types::Difficulty::Hard => "hard",
+    }
+}
+
+/// The WIT name of a drop reason.
+pub fn drop_reason_name(reason: types::DropReason) -> &'static str {
+    match reason {
+        types::DropReason::ExactDuplicate => "exact-duplicate",
+        types::DropReason::NearDuplicate => "near-duplicate",
+        types::DropReason::LowFidelity => "low-fidelity",
+        types::DropReason::RolesNotAlternating => "roles-not-alternating",
+        types::DropReason::OddTurnCount => "odd-turn-count",
+        types::DropReason::EmptyTurn => "empty-turn",
+        types::DropReason::TooLong => "too-long",
+        types::DropReason::InvalidText => "invalid-text",
+        types::DropReason::LeftoverMarkup => "leftover-markup",
+        types::DropReason::MissingEvidence => "missing-evidence",
+    }
+}

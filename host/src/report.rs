@@ -1,1 +1,148 @@
-//! todo
+//! `report.json`: what a run read, produced, dropped and spent.
+
+use serde::Serialize;
+
+use crate::components::Stage;
+use crate::engine::Limits;
+use crate::metrics::StageStats;
+use crate::stages::{ComponentInfo, StageFailure};
+
+/// The whole report, written as `report.json` in the output folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// brightrun's version.
+    pub version: String,
+    /// The inputs as given on the command line.
+    pub inputs: Vec<String>,
+    /// Settings the run used.
+    pub settings: Settings,
+    /// One entry per input file, in input order.
+    pub documents: Vec<DocumentReport>,
+    /// Every failure, document- or chunk-level, in input order.
+    pub errors: Vec<ErrorReport>,
+    /// Totals.
+    pub counts: Counts,
+    /// Fidelity and distribution figures from validate-export.
+    pub quality: Option<QualityReport>,
+    /// Per-stage costs.
+    pub stages: Vec<StageStats>,
+    /// How the components were loaded.
+    pub components: Vec<ComponentInfo>,
+    /// Wall-clock time of the run, in seconds.
+    pub elapsed_s: f64,
+    /// Files written to the output folder.
+    pub files: Vec<String>,
+}
+
+/// Settings the run used, so a report says how it was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// Worker threads.
+    pub jobs: usize,
+    /// Chunk budget in tokens.
+    pub max_tokens: u32,
+    /// Overlap between chunks in tokens.
+    pub overlap_tokens: u32,
+    /// Tokenizer used for budgets and lengths.
+    pub tokenizer: String,
+    /// Cap on pairs per chunk.
+    pub max_pairs_per_chunk: u32,
+    /// Generation seed.
+    pub seed: u64,
+    /// MinHash shingle size in words.
+    pub shingle_words: u32,
+    /// LSH bands.
+    pub bands: u32,
+    /// Rows per band.
+    pub rows: u32,
+    /// Near-duplicate threshold.
+    pub near_duplicate_threshold: f32,
+    /// Training sequence length.
+    pub max_sequence_tokens: u32,
+    /// Minimum fidelity kept.
+    pub min_fidelity: f32,
+    /// Per-invocation limits.
+    pub limits: Limits,
+    /// Export formats written.
+    pub formats: Vec<String>,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentReport {
+    /// The file's path as found.
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The detected format, when ingest succeeded.
+    pub format: Option<String>,
+    /// Chunks segment made.
+    pub chunks: usize,
+    /// Chunks that failed analyze or generate.
+    pub failed_chunks: usize,
+    /// Pairs generated from it (before dedup and validation).
+    pub pairs: usize,
+    /// `ok`, `partial` (some chunks failed) or `failed`.
+    pub status: &'static str,
+}
+
+/// One failure, with where it happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    /// The file.
+    pub document: String,
+    /// The stage that failed.
+    pub stage: Stage,
+    /// The chunk, for chunk-level stages.
+    pub chunk: Option<u32>,
+    /// The failure's kind (`invalid-encoding`, `out-of-fuel`, …).
+    pub kind: String,
+    /// The full message.
+    pub message: String,
+    /// The structured failure.
+    pub failure: StageFailure,
+}
+
+/// Totals over the run; `pairs_generated = dropped + exported`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// Input files found.
+    pub documents: usize,
+    /// Files that failed entirely.
+    pub documents_failed: usize,
+    /// Chunks made.
+    pub chunks: usize,
+    /// Chunks that failed.
+    pub chunks_failed: usize,
+    /// Pairs generated.
+    pub pairs_generated: usize,
+    /// Pairs dropped, per reason (dedup and validation).
+    pub dropped: std::collections::BTreeMap<String, usize>,
+    /// Pairs exported.
+    pub pairs_exported: usize,
+}
+
+/// Quality figures, from validate-export.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityReport {
+    /// Pairs validated.
+    pub pairs_checked: u32,
+    /// Pairs exported.
+    pub pairs_exported: u32,
+    /// Share of checked pairs at or above the minimum fidelity.
+    pub faithful_share: f32,
+    /// Mean fidelity of exported pairs.
+    pub mean_fidelity: f32,
+    /// Fidelity histogram, ten buckets of 0.1, over checked pairs.
+    pub fidelity_histogram: Vec<u32>,
+    /// Exported pairs per task.
+    pub tasks: std::collections::BTreeMap<String, u32>,
+    /// Exported pairs per content type.
+    pub content_types: std::collections::BTreeMap<String, u32>,
+    /// Exported pairs per difficulty.
+    pub difficulties: std::collections::BTreeMap<String, u32>,
+    /// Mean tokens per exported pair.
+    pub mean_tokens: f32,
+    /// Longest exported pair in tokens.
+    pub max_tokens: u32,
+}

@@ -182,6 +182,9 @@ const NOT_A_TERM: &[&str] = &[
     "if", "so", "but", "and", "or", "then", "also", "only", "once",
 ];
 
+/// Words that show a subject is a clause ("SQLite assumes that X"), not a term.
+const CLAUSE_WORDS: &[&str] = &["that", "which", "who", "whom", "whose", "when", "if", "because", "where", "while"];
+
 /// Copula patterns, most specific first: (pattern, keeps the article).
 const DEFINING_PATTERNS: &[&str] =
     &[" is defined as ", " refers to ", " stands for ", " means ", " is a ", " is an ", " is the ", " are "];
@@ -213,6 +216,7 @@ fn defining_sentence(sentence: &Sentence<'_>) -> Option<Definition> {
         let ok = !subject_words.is_empty()
             && subject_words.len() <= max_subject_words
             && !subject.contains([',', ';', '(', ':'])
+            && !subject_words.iter().any(|w| CLAUSE_WORDS.contains(&w.text.to_lowercase().as_str()))
             && !NOT_A_TERM.contains(&subject_words[0].text.to_lowercase().as_str())
             && subject_words.iter().any(|w| !is_stopword(w.text))
             && words(meaning).len() >= 3;
@@ -297,15 +301,24 @@ fn procedures(chunk: &Chunk) -> Vec<Procedure> {
             })
             .collect();
         let imperative = items.iter().filter(|step| is_imperative(&step.text)).count();
-        if items.len() >= 2 && (ordered || imperative * 2 > items.len()) {
-            let goal = index
-                .checked_sub(1)
-                .map(|before| &blocks[before])
-                .filter(|block| block.kind == BlockKind::Paragraph)
-                .and_then(|block| chunk.text_at(block.span))
-                .and_then(|text| sentences(text).last().map(|(_, s)| s.to_string()))
-                .filter(|sentence| sentence.ends_with(':'))
-                .map(|sentence| trim_end_punctuation(&sentence).to_string())
+        // A numbered list of questions is a table of contents, not a procedure.
+        let questions = items.iter().filter(|step| step.text.trim_end().ends_with('?')).count();
+        let introduction = index
+            .checked_sub(1)
+            .map(|before| &blocks[before])
+            .filter(|block| block.kind == BlockKind::Paragraph)
+            .and_then(|block| chunk.text_at(block.span))
+            .and_then(|text| sentences(text).last().map(|(_, s)| s.to_string()))
+            .filter(|sentence| sentence.ends_with(':'))
+            .map(|sentence| trim_end_punctuation(&sentence).to_string());
+        let mostly_imperative = imperative * 2 > items.len();
+        // A numbered list is a procedure when a sentence ending in ":" introduces
+        // it or its items are instructions; a bullet list only in the second case.
+        let is_procedure = items.len() >= 2
+            && questions * 2 < items.len()
+            && (mostly_imperative || (ordered && introduction.is_some()));
+        if is_procedure {
+            let goal = introduction
                 .or_else(|| chunk.section_path.last().cloned())
                 .unwrap_or_else(|| "this task".to_string());
             out.push(Procedure { goal, steps: items });
@@ -347,8 +360,24 @@ const MARKERS: &[(&str, ReasoningKind)] = &[
     ("however", ReasoningKind::Contrast),
     ("although", ReasoningKind::Contrast),
     ("whereas", ReasoningKind::Contrast),
-    ("but", ReasoningKind::Contrast),
+    (", but", ReasoningKind::Contrast),
 ];
+
+/// True when every "(" in `text` is closed, so a split did not cut a parenthesis.
+fn balanced(text: &str) -> bool {
+    let mut depth: i32 = 0;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
+}
 
 /// Finds `marker` as whole words in `lower`, returning its byte offset.
 fn find_marker(lower: &str, marker: &str) -> Option<usize> {
@@ -375,6 +404,9 @@ fn reasoning(sentence: &Sentence<'_>) -> Option<Reasoning> {
     let clean = |part: &str| trim_end_punctuation(part.trim().trim_start_matches([',', ';', ' '])).to_string();
     for (marker, kind) in MARKERS {
         let Some(at) = find_marker(&lower, marker) else { continue };
+        if !balanced(&text[..at]) {
+            continue;
+        }
         let after_marker = &text[at + marker.len()..];
         let (premise, explanation) = if at == 0 {
             // "Because X, Y." / "If X, Y.": the clause up to the comma is the explanation.
@@ -383,9 +415,9 @@ fn reasoning(sentence: &Sentence<'_>) -> Option<Reasoning> {
         } else {
             (clean(&text[..at]), clean(after_marker))
         };
-        if words(&premise).len() >= 2 && words(&explanation).len() >= 2 {
+        if words(&premise).len() >= 2 && words(&explanation).len() >= 3 && balanced(&premise) && balanced(&explanation) {
             return Some(Reasoning {
-                marker: text[at..at + marker.len()].to_string(),
+                marker: text[at..at + marker.len()].trim_start_matches([',', ' ']).to_string(),
                 kind: *kind,
                 span: sentence.span,
                 premise,
@@ -423,10 +455,28 @@ fn faq_entries(chunk: &Chunk) -> Vec<FaqEntry> {
         let (Some(first), Some(last)) = (answer_blocks.first(), answer_blocks.last()) else { continue };
         let answer_span = Span { start: first.start, end: last.end };
         let Some(answer) = chunk.text_at(answer_span) else { continue };
-        let question = question.trim().trim_start_matches("Q:").trim().to_string();
+        let question = strip_question_label(question).to_string();
         out.push(FaqEntry { question, answer: answer.to_string(), answer_span });
     }
     out
+}
+
+/// The question without a leading label such as "Q:", "Q.", "(3)" or "3.".
+fn strip_question_label(question: &str) -> &str {
+    let question = question.trim();
+    let question = question.strip_prefix("Q:").or_else(|| question.strip_prefix("Q.")).unwrap_or(question).trim_start();
+    let digits = |text: &str| text.chars().take_while(char::is_ascii_digit).count();
+    if let Some(rest) = question.strip_prefix('(') {
+        let n = digits(rest);
+        if n > 0 && rest[n..].starts_with(')') {
+            return rest[n + 1..].trim_start();
+        }
+    }
+    let n = digits(question);
+    if n > 0 && question[n..].starts_with(". ") {
+        return question[n + 2..].trim_start();
+    }
+    question
 }
 
 fn entities(prose: &[Sentence<'_>]) -> Vec<String> {

@@ -94,7 +94,7 @@ fn pairs_questions_with_their_answers() {
         &[
             (BlockKind::Heading, None, "Can I use it offline?"),
             para("Yes. Every stage runs locally and needs no network."),
-            (BlockKind::Heading, None, "Is it free?"),
+            (BlockKind::Paragraph, None, "(2) Is it free?"),
             para("It is licensed under Apache 2.0."),
         ],
     );
@@ -142,4 +142,17 @@ fn errors_when_chunk_text_does_not_match_its_span() {
     c.span.end += 5;
     let error = analyze(&c).expect_err("mismatch");
     assert_eq!(error.to_string(), "doc.md: no content: chunk 0 has 15 bytes of text for a span of 20 bytes");
+}
+
+#[test]
+fn does_not_read_a_numbered_list_of_questions_as_a_procedure() {
+    let c = chunk(
+        &["FAQ"],
+        &[
+            (BlockKind::ListItem, Some(1), "How do I create a table?"),
+            (BlockKind::ListItem, Some(2), "What types are supported?"),
+            (BlockKind::ListItem, Some(3), "Is it thread-safe?"),
+        ],
+    );
+    assert!(analyze(&c).expect("analyses").procedures.is_empty());
 }

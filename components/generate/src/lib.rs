@@ -67,7 +67,7 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
         by_task.push(faq(analysis, &phrase, in_body));
     }
     if wanted(TaskType::DefinitionQa) {
-        by_task.push(definitions(analysis, &phrase, in_body));
+        by_task.push(definitions(chunk, analysis, &phrase, in_body));
     }
     if wanted(TaskType::ProcedureInstruction) {
         by_task.push(procedures(analysis, &phrase, in_body));
@@ -108,8 +108,11 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
     Ok(pairs)
 }
 
+/// The innermost heading without its numbering ("3.4.  Locks" → "Locks"),
+/// or the document's file name.
 fn section_name(chunk: &Chunk) -> String {
-    chunk.section_path.last().cloned().unwrap_or_else(|| {
+    let numbered = |c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace();
+    chunk.section_path.last().map(|heading| heading.trim_start_matches(numbered).to_string()).filter(|h| !h.is_empty()).unwrap_or_else(|| {
         let base = chunk.document.rsplit(['/', '\\']).next().unwrap_or(&chunk.document);
         base.rsplit_once('.').map_or(base, |(stem, _)| stem).replace(['-', '_'], " ")
     })
@@ -143,16 +146,21 @@ fn faq(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) 
         .collect()
 }
 
-fn definitions(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+fn definitions(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
     analysis
         .definitions
         .iter()
         .filter(|d| in_body(&d.span))
         .map(|d| {
             let pick = phrase.pick(TaskType::DefinitionQa, &d.term, templates::template_count(TaskType::DefinitionQa));
+            // "Checkpoints are …" asks "What are checkpoints?", not "What is".
+            let plural = chunk
+                .text_at(d.span)
+                .and_then(|sentence| sentence.find(d.term.as_str()).map(|at| &sentence[at + d.term.len()..]))
+                .is_some_and(|rest| rest.trim_start().starts_with("are "));
             Candidate {
                 task: TaskType::DefinitionQa,
-                question: templates::definition(&d.term, &phrase.section, pick),
+                question: templates::definition(&d.term, &phrase.section, plural, pick),
                 answer: String::new(),
                 spans: vec![d.span],
             }
@@ -212,7 +220,12 @@ fn factual(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bo
         .filter(|claim| in_body(&claim.span))
         .filter_map(|claim| {
             let lower = claim.text.to_lowercase();
-            let concept = analysis.concepts.iter().find(|c| lower.contains(&c.term.to_lowercase()))?;
+            // Only specific concepts make a good subject: a phrase, or a long word seen twice.
+            let specific = |c: &&brightrun_types::Concept| {
+                c.term.contains(' ') || (c.term.chars().count() >= 6 && c.mentions >= 2)
+            };
+            let concept =
+                analysis.concepts.iter().filter(specific).find(|c| lower.contains(&c.term.to_lowercase()))?;
             let pick = phrase.pick(TaskType::FactualQa, &claim.text, templates::template_count(TaskType::FactualQa));
             Some(Candidate {
                 task: TaskType::FactualQa,

@@ -19,6 +19,17 @@ pub fn template_count(task: TaskType) -> usize {
 /// Lower-cases the first letter unless the first word looks like a name or
 /// acronym (a capital after its first letter, or all capitals).
 pub(crate) fn lower_first(text: &str) -> String {
+    // A Title Case Heading reads as a phrase once its capitals go (acronyms stay).
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let title_case = words.len() >= 2
+        && words.iter().filter(|w| w.chars().count() > 3).all(|w| w.chars().next().is_some_and(char::is_uppercase));
+    if title_case {
+        return words
+            .iter()
+            .map(|w| if w.chars().skip(1).any(char::is_uppercase) { w.to_string() } else { w.to_lowercase() })
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     let first_word = text.split_whitespace().next().unwrap_or("");
     if first_word.chars().skip(1).any(char::is_uppercase) {
         return text.to_string();
@@ -38,13 +49,15 @@ fn upper_first(text: &str) -> String {
     }
 }
 
-pub(crate) fn definition(term: &str, section: &str, pick: usize) -> String {
+pub(crate) fn definition(term: &str, section: &str, plural: bool, pick: usize) -> String {
+    let term = &lower_first(term);
+    let is = if plural { "are" } else { "is" };
     match pick % template_count(TaskType::DefinitionQa) {
-        0 => format!("What is {term}?"),
+        0 => format!("What {is} {term}?"),
         1 => format!("What does \"{term}\" mean?"),
         2 => format!("Define {term}."),
-        3 => format!("Can you explain what {term} refers to?"),
-        4 => format!("In the context of {section}, what is meant by {term}?"),
+        3 => format!("Can you explain what {term} {}?", if plural { "refer to" } else { "refers to" }),
+        4 => format!("In the context of {}, what is meant by {term}?", lower_first(section)),
         5 => format!("Give a short definition of {term}."),
         _ => format!("I keep seeing the term \"{term}\". What does it mean?"),
     }

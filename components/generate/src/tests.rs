@@ -91,7 +91,7 @@ fn is_deterministic_for_a_seed_and_varies_phrasing_across_terms() {
     for term in ["cache", "journal", "page", "lock", "checkpoint", "cursor", "schema", "index", "vacuum", "pragma"] {
         let phrase = Phrasing { seed: 7, section: "Storage".to_string() };
         let pick = phrase.pick(TaskType::DefinitionQa, term, template_count(TaskType::DefinitionQa));
-        openings.push(templates::definition("X", "S", pick));
+        openings.push(templates::definition("X", "S", false, pick));
     }
     openings.sort();
     openings.dedup();
