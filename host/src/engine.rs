@@ -140,7 +140,9 @@ pub fn load_component(
     cache_dir: Option<&Path>,
 ) -> Result<(Component, CompileSource)> {
     let Some(dir) = cache_dir else {
-        let component = Component::new(engine, bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling the {name} component"))?;
+        let component = Component::new(engine, bytes)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("compiling the {name} component"))?;
         return Ok((component, CompileSource::Compiled));
     };
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
@@ -157,7 +159,9 @@ pub fn load_component(
             return Ok((component, CompileSource::Cached));
         }
     }
-    let component = Component::new(engine, bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling the {name} component"))?;
+    let component = Component::new(engine, bytes)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("compiling the {name} component"))?;
     if let Ok(serialized) = component.serialize() {
         // A cache that cannot be written only costs a recompile next time.
         let _ = write_atomically(&path, &serialized);
@@ -168,7 +172,11 @@ pub fn load_component(
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let temporary = dir.join(format!(".{}.{}.tmp", std::process::id(), path.file_name().and_then(|n| n.to_str()).unwrap_or("artifact")));
+    let temporary = dir.join(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("artifact")
+    ));
     std::fs::write(&temporary, bytes)?;
     std::fs::rename(&temporary, path)
 }

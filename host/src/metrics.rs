@@ -146,7 +146,8 @@ mod tests {
             bytes_out: 10,
             ok,
         };
-        let stats = aggregate(&[call(Stage::Analyze, 4, true), call(Stage::Ingest, 2, false), call(Stage::Analyze, 6, true)]);
+        let stats =
+            aggregate(&[call(Stage::Analyze, 4, true), call(Stage::Ingest, 2, false), call(Stage::Analyze, 6, true)]);
         let stages: Vec<Stage> = stats.iter().map(|s| s.stage).collect();
         assert_eq!(stages, [Stage::Ingest, Stage::Analyze]);
         assert_eq!(stats[0].failures, 1);

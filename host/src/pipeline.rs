@@ -185,8 +185,9 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         .build()
         .context("starting the worker pool")?;
 
-    let outcomes: Vec<DocumentOutcome> =
-        pool.install(|| files.par_iter().map(|file| process_document(&stages, options, file, progress)).collect());
+    let outcomes: Vec<DocumentOutcome> = pool.install(|| {
+        windows(&files).into_iter().flat_map(|window| process_window(&stages, options, window, progress)).collect()
+    });
 
     let mut documents = Vec::new();
     let mut errors = Vec::new();
@@ -323,85 +324,208 @@ fn media_type(path: &Path) -> Option<&'static str> {
     }
 }
 
-fn process_document(stages: &Stages, options: &RunOptions, file: &Path, progress: &dyn Progress) -> DocumentOutcome {
+/// Input bytes processed together: documents of a window are ingested,
+/// segmented and analysed before the next window is read, so memory is
+/// bounded by the window, not the corpus (pairs still accumulate until the
+/// global dedup and export).
+pub const WINDOW_BYTES: u64 = 64 << 20;
+
+/// Segment calls carry up to this much text (or [`SEGMENT_BATCH_DOCS`]
+/// documents): the tokenizer's start-up (~90 ms) is paid once per batch.
+pub const SEGMENT_BATCH_BYTES: usize = 1 << 20;
+
+/// Most documents in one segment call.
+pub const SEGMENT_BATCH_DOCS: usize = 64;
+
+/// Consecutive runs of `files` whose sizes add up to at most [`WINDOW_BYTES`].
+fn windows(files: &[PathBuf]) -> Vec<&[PathBuf]> {
+    let mut windows = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (index, file) in files.iter().enumerate() {
+        let size = std::fs::metadata(file).map_or(0, |m| m.len());
+        if index > start && bytes + size > WINDOW_BYTES {
+            windows.push(&files[start..index]);
+            start = index;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < files.len() {
+        windows.push(&files[start..]);
+    }
+    windows
+}
+
+/// A document on its way through a window.
+struct Item {
+    report: DocumentReport,
+    errors: Vec<ErrorReport>,
+    document: Option<types::Document>,
+    chunks: Vec<types::Chunk>,
+}
+
+/// Runs ingest, segment (batched) and analyze + generate (per chunk) for the
+/// files of one window, all in parallel on the current pool.
+fn process_window(
+    stages: &Stages,
+    options: &RunOptions,
+    files: &[PathBuf],
+    progress: &dyn Progress,
+) -> Vec<DocumentOutcome> {
+    let mut items: Vec<Item> = files.par_iter().map(|file| read_and_ingest(stages, file)).collect();
+    for item in items.iter().filter(|item| item.document.is_none()) {
+        progress.document_finished(&item.report.name, item.errors.first().map(|e| &e.failure));
+    }
+
+    // Segment in batches; a batch that fails as a whole is retried one
+    // document at a time, so a hostile document cannot take others down.
+    let mut batches: Vec<(Vec<usize>, Vec<types::Document>)> = Vec::new();
+    let mut batch_bytes = 0;
+    for (index, item) in items.iter_mut().enumerate() {
+        let Some(document) = item.document.take() else { continue };
+        let full = batches.last().is_none_or(|(_, docs)| {
+            docs.len() >= SEGMENT_BATCH_DOCS || batch_bytes + document.text.len() > SEGMENT_BATCH_BYTES
+        });
+        if full {
+            batches.push((Vec::new(), Vec::new()));
+            batch_bytes = 0;
+        }
+        batch_bytes += document.text.len();
+        if let Some((indices, docs)) = batches.last_mut() {
+            indices.push(index);
+            docs.push(document);
+        }
+    }
+    let segmented: Vec<(usize, Result<Vec<types::Chunk>, StageFailure>)> = batches
+        .par_iter()
+        .flat_map_iter(|(indices, docs)| {
+            let results = match stages.segment(docs, options.segment) {
+                Ok(results) => results,
+                Err(_) if docs.len() > 1 => docs
+                    .iter()
+                    .map(|doc| match stages.segment(std::slice::from_ref(doc), options.segment) {
+                        Ok(mut one) => one.pop().unwrap_or_else(|| Ok(Vec::new())),
+                        Err(failure) => Err(failure),
+                    })
+                    .collect(),
+                Err(failure) => vec![Err(failure)],
+            };
+            indices.iter().copied().zip(results).collect::<Vec<_>>()
+        })
+        .collect();
+    for (index, result) in segmented {
+        let item = &mut items[index];
+        match result {
+            Ok(chunks) => {
+                item.report.chunks = chunks.len();
+                progress.chunks_found(chunks.len());
+                item.chunks = chunks;
+            }
+            Err(failure) => {
+                progress.document_finished(&item.report.name, Some(&failure));
+                item.errors.push(document_error(&item.report.name, Stage::Segment, None, failure));
+            }
+        }
+    }
+
+    // Analyze and generate every chunk of the window in parallel.
+    let work: Vec<(usize, &types::Chunk)> = items
+        .iter()
+        .enumerate()
+        .flat_map(|(index, item)| item.chunks.iter().map(move |chunk| (index, chunk)))
+        .collect();
+    let results: Vec<(usize, Result<Vec<types::Pair>, Box<ErrorReport>>)> = work
+        .par_iter()
+        .map(|(index, chunk)| {
+            let name = &items[*index].report.name;
+            let result = stages
+                .analyze(chunk)
+                .map_err(|failure| Box::new(document_error(name, Stage::Analyze, Some(chunk.index), failure)))
+                .and_then(|analysis| {
+                    stages
+                        .generate(chunk, &analysis, &options.generate)
+                        .map_err(|failure| Box::new(document_error(name, Stage::Generate, Some(chunk.index), failure)))
+                });
+            progress.chunk_finished();
+            (*index, result)
+        })
+        .collect();
+    let mut pairs: Vec<Vec<types::Pair>> = vec![Vec::new(); items.len()];
+    let mut chunk_errors: Vec<Vec<ErrorReport>> = vec![Vec::new(); items.len()];
+    for (index, result) in results {
+        match result {
+            Ok(chunk_pairs) => pairs[index].extend(chunk_pairs),
+            Err(error) => chunk_errors[index].push(*error),
+        }
+    }
+
+    items
+        .into_iter()
+        .zip(pairs.into_iter().zip(chunk_errors))
+        .map(|(mut item, (pairs, failed))| {
+            if item.report.chunks > 0 {
+                item.report.failed_chunks = failed.len();
+                item.report.pairs = pairs.len();
+                item.report.status = if failed.is_empty() {
+                    "ok"
+                } else if failed.len() == item.report.chunks {
+                    "failed"
+                } else {
+                    "partial"
+                };
+                progress.document_finished(&item.report.name, failed.first().map(|e| &e.failure));
+            }
+            item.errors.extend(failed);
+            DocumentOutcome { report: item.report, errors: item.errors, pairs }
+        })
+        .collect()
+}
+
+/// Reads and ingests one file; a failure is recorded on the item.
+fn read_and_ingest(stages: &Stages, file: &Path) -> Item {
     let name = file.display().to_string();
-    let mut report = DocumentReport {
-        name: name.clone(),
-        bytes: 0,
-        format: None,
-        chunks: 0,
-        failed_chunks: 0,
-        pairs: 0,
-        status: "failed",
+    let mut item = Item {
+        report: DocumentReport {
+            name: name.clone(),
+            bytes: 0,
+            format: None,
+            chunks: 0,
+            failed_chunks: 0,
+            pairs: 0,
+            status: "failed",
+        },
+        errors: Vec::new(),
+        document: None,
+        chunks: Vec::new(),
     };
-    let fail = |report: DocumentReport, stage: Stage, failure: StageFailure| {
-        progress.document_finished(&report.name, Some(&failure));
-        let error = document_error(&report.name, stage, None, failure);
-        DocumentOutcome { report, errors: vec![error], pairs: Vec::new() }
-    };
-    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    report.bytes = size;
+    let size = std::fs::metadata(file).map_or(0, |m| m.len());
+    item.report.bytes = size;
     if size > MAX_FILE_BYTES {
         let failure = StageFailure::Guest {
             problem: "too-large".to_string(),
             document: name.clone(),
             detail: format!("{size} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
         };
-        return fail(report, Stage::Ingest, failure);
+        item.errors.push(document_error(&name, Stage::Ingest, None, failure));
+        return item;
     }
     let bytes = match std::fs::read(file) {
         Ok(bytes) => bytes,
         Err(error) => {
             let failure = StageFailure::Host { stage: Stage::Ingest, message: format!("reading {name}: {error}") };
-            return fail(report, Stage::Ingest, failure);
+            item.errors.push(document_error(&name, Stage::Ingest, None, failure));
+            return item;
         }
     };
-    let document = match stages.ingest(&name, media_type(file), &bytes) {
-        Ok(document) => document,
-        Err(failure) => return fail(report, Stage::Ingest, failure),
-    };
-    drop(bytes);
-    report.format = Some(format_name(document.format).to_string());
-    let chunks = match stages.segment(&document, options.segment) {
-        Ok(chunks) => chunks,
-        Err(failure) => return fail(report, Stage::Segment, failure),
-    };
-    drop(document);
-    report.chunks = chunks.len();
-    progress.chunks_found(chunks.len());
-
-    let results: Vec<Result<Vec<types::Pair>, ErrorReport>> = chunks
-        .par_iter()
-        .map(|chunk| {
-            let result = stages
-                .analyze(chunk)
-                .map_err(|failure| document_error(&name, Stage::Analyze, Some(chunk.index), failure))
-                .and_then(|analysis| {
-                    stages
-                        .generate(chunk, &analysis, &options.generate)
-                        .map_err(|failure| document_error(&name, Stage::Generate, Some(chunk.index), failure))
-                });
-            progress.chunk_finished();
-            result
-        })
-        .collect();
-    let mut errors = Vec::new();
-    let mut pairs = Vec::new();
-    for result in results {
-        match result {
-            Ok(chunk_pairs) => pairs.extend(chunk_pairs),
-            Err(error) => errors.push(error),
+    match stages.ingest(&name, media_type(file), &bytes) {
+        Ok(document) => {
+            item.report.format = Some(format_name(document.format).to_string());
+            item.document = Some(document);
         }
+        Err(failure) => item.errors.push(document_error(&name, Stage::Ingest, None, failure)),
     }
-    report.failed_chunks = errors.len();
-    report.pairs = pairs.len();
-    report.status = match errors.len() {
-        0 => "ok",
-        n if n == chunks.len() => "failed",
-        _ => "partial",
-    };
-    progress.document_finished(&name, errors.first().map(|e| &e.failure));
-    DocumentOutcome { report, errors, pairs }
+    item
 }
 
 fn document_error(document: &str, stage: Stage, chunk: Option<u32>, failure: StageFailure) -> ErrorReport {

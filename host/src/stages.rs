@@ -45,12 +45,12 @@ pub enum StageFailure {
         fuel: u64,
     },
     /// The call passed its wall-clock deadline.
-    #[error("{stage} timed out after {seconds} s")]
+    #[error("{stage} timed out after {millis} ms")]
     Timeout {
         /// The stage.
         stage: Stage,
-        /// The deadline.
-        seconds: u64,
+        /// The deadline, in milliseconds.
+        millis: u64,
     },
     /// The guest tried to grow its memory past the limit.
     #[error("{stage} exceeded the memory limit of {limit_mib} MiB")]
@@ -195,14 +195,29 @@ impl Stages {
                 load_ms: started.elapsed().as_secs_f64() * 1000.0,
                 overridden: overridden.is_some(),
             });
-            linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| format!("linking the {stage} component"))
+            linker
+                .instantiate_pre(&component)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("linking the {stage} component"))
         };
-        let ingest = ingest::IngestComponentPre::new(load(Stage::Ingest)?).map_err(anyhow::Error::from).context("ingest component")?;
-        let segment = segment::SegmentComponentPre::new(load(Stage::Segment)?).map_err(anyhow::Error::from).context("segment component")?;
-        let analyze = analyze::AnalyzeComponentPre::new(load(Stage::Analyze)?).map_err(anyhow::Error::from).context("analyze component")?;
-        let generate = generate::GenerateComponentPre::new(load(Stage::Generate)?).map_err(anyhow::Error::from).context("generate component")?;
-        let diversify = diversify::DiversifyComponentPre::new(load(Stage::Diversify)?).map_err(anyhow::Error::from).context("diversify component")?;
-        let validate_export = validate_export::ValidateExportComponentPre::new(load(Stage::ValidateExport)?).map_err(anyhow::Error::from).context("validate-export component")?;
+        let ingest = ingest::IngestComponentPre::new(load(Stage::Ingest)?)
+            .map_err(anyhow::Error::from)
+            .context("ingest component")?;
+        let segment = segment::SegmentComponentPre::new(load(Stage::Segment)?)
+            .map_err(anyhow::Error::from)
+            .context("segment component")?;
+        let analyze = analyze::AnalyzeComponentPre::new(load(Stage::Analyze)?)
+            .map_err(anyhow::Error::from)
+            .context("analyze component")?;
+        let generate = generate::GenerateComponentPre::new(load(Stage::Generate)?)
+            .map_err(anyhow::Error::from)
+            .context("generate component")?;
+        let diversify = diversify::DiversifyComponentPre::new(load(Stage::Diversify)?)
+            .map_err(anyhow::Error::from)
+            .context("diversify component")?;
+        let validate_export = validate_export::ValidateExportComponentPre::new(load(Stage::ValidateExport)?)
+            .map_err(anyhow::Error::from)
+            .context("validate-export component")?;
         let ticker = EpochTicker::start(&engine);
         Ok(Stages {
             engine,
@@ -295,7 +310,7 @@ impl Stages {
     fn classify_trap(&self, stage: Stage, fuel: u64, memory_refused: bool, error: &wasmtime::Error) -> StageFailure {
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => StageFailure::OutOfFuel { stage, fuel },
-            Some(Trap::Interrupt) => StageFailure::Timeout { stage, seconds: self.limits.timeout.as_secs() },
+            Some(Trap::Interrupt) => StageFailure::Timeout { stage, millis: self.limits.timeout.as_millis() as u64 },
             // A Rust guest whose allocation is refused aborts, which wasmtime reports as
             // `unreachable`; the limiter tells us why.
             _ if memory_refused => StageFailure::OutOfMemory { stage, limit_mib: self.limits.memory_bytes >> 20 },
@@ -315,15 +330,23 @@ impl Stages {
         )
     }
 
-    /// Cuts a document into chunks.
-    pub fn segment(&self, document: &types::Document, config: types::SegmentConfig) -> Result<Vec<types::Chunk>, StageFailure> {
-        self.invoke(
+    /// Cuts a batch of documents into chunks in one call: `Ok` holds one
+    /// result per document; `Err` means the whole call failed (a trap, fuel).
+    pub fn segment(
+        &self,
+        documents: &[types::Document],
+        config: types::SegmentConfig,
+    ) -> Result<Vec<Result<Vec<types::Chunk>, StageFailure>>, StageFailure> {
+        let results = self.invoke(
             Stage::Segment,
-            document.text.len(),
+            documents.iter().map(|d| d.text.len()).sum(),
             |store| self.segment.instantiate(store),
-            |instance, store| instance.brightrun_pipeline_segment().call_segment(store, document, config),
-            |chunks| chunks.iter().map(|c| c.text.len()).sum(),
-        )
+            |instance, store| instance.brightrun_pipeline_segment().call_segment(store, documents, config).map(Ok),
+            |results: &Vec<Result<Vec<types::Chunk>, types::StageError>>| {
+                results.iter().flatten().flatten().map(|c| c.text.len()).sum()
+            },
+        )?;
+        Ok(results.into_iter().map(|result| result.map_err(guest_failure)).collect())
     }
 
     /// Analyses one chunk.
@@ -394,5 +417,6 @@ fn analysis_bytes(analysis: &types::Analysis) -> usize {
 }
 
 fn pair_bytes(pair: &types::Pair) -> usize {
-    pair.turns.iter().map(|t| t.content.len()).sum::<usize>() + pair.evidence.iter().map(|e| e.text.len()).sum::<usize>()
+    pair.turns.iter().map(|t| t.content.len()).sum::<usize>()
+        + pair.evidence.iter().map(|e| e.text.len()).sum::<usize>()
 }

@@ -178,8 +178,8 @@ fn is_content_word(word: &str) -> bool {
 /// Words that make a subject a pronoun or a question, never a term.
 const NOT_A_TERM: &[&str] = &[
     "it", "this", "that", "these", "those", "there", "here", "he", "she", "they", "we", "you", "i", "what", "which",
-    "who", "when", "where", "how", "why", "each", "every", "all", "some", "one", "its", "our", "your", "their",
-    "if", "so", "but", "and", "or", "then", "also", "only", "once",
+    "who", "when", "where", "how", "why", "each", "every", "all", "some", "one", "its", "our", "your", "their", "if",
+    "so", "but", "and", "or", "then", "also", "only", "once",
 ];
 
 /// Words that show a subject is a clause ("SQLite assumes that X"), not a term.
@@ -195,10 +195,10 @@ fn definitions(chunk: &Chunk, prose: &[Sentence<'_>]) -> Vec<Definition> {
         if sentence.text.ends_with('?') {
             continue;
         }
-        if let Some(definition) = defining_sentence(sentence).or_else(|| term_colon_meaning(chunk, sentence)) {
-            if !out.iter().any(|d| d.term.eq_ignore_ascii_case(&definition.term)) {
-                out.push(definition);
-            }
+        if let Some(definition) = defining_sentence(sentence).or_else(|| term_colon_meaning(chunk, sentence))
+            && !out.iter().any(|d| d.term.eq_ignore_ascii_case(&definition.term))
+        {
+            out.push(definition);
         }
     }
     out
@@ -235,10 +235,8 @@ fn defining_sentence(sentence: &Sentence<'_>) -> Option<Definition> {
 
 /// A list item "Term: meaning" (or "Term — meaning") at the start of a block.
 fn term_colon_meaning(chunk: &Chunk, sentence: &Sentence<'_>) -> Option<Definition> {
-    let in_list_item = chunk
-        .blocks
-        .iter()
-        .any(|b| b.kind == BlockKind::ListItem && b.span.start == sentence.span.start);
+    let in_list_item =
+        chunk.blocks.iter().any(|b| b.kind == BlockKind::ListItem && b.span.start == sentence.span.start);
     if !in_list_item {
         return None;
     }
@@ -254,23 +252,130 @@ fn term_colon_meaning(chunk: &Chunk, sentence: &Sentence<'_>) -> Option<Definiti
 
 /// Verbs that start an instruction ("Run the tests", "Open the console").
 const IMPERATIVE_VERBS: &[&str] = &[
-    "add", "apply", "ask", "assign", "attach", "back", "build", "call", "change", "check", "choose", "clear",
-    "click", "close", "collect", "commit", "compare", "configure", "confirm", "connect", "contact", "copy",
-    "create", "delete", "deploy", "disable", "document", "download", "drain", "edit", "enable", "ensure", "enter",
-    "escalate", "export", "fill", "find", "follow", "generate", "give", "go", "import", "inspect", "install",
-    "keep", "kill", "label", "launch", "list", "load", "locate", "log", "look", "make", "mark", "measure", "merge",
-    "monitor", "mount", "move", "navigate", "note", "notify", "open", "page", "paste", "pick", "post", "press",
-    "pull", "push", "put", "read", "reboot", "record", "reduce", "register", "reload", "remove", "rename",
-    "replace", "report", "request", "reset", "restart", "restore", "resume", "retry", "revert", "review",
-    "roll", "rotate", "run", "save", "scale", "schedule", "select", "send", "set", "share", "sign", "start",
-    "stop", "submit", "switch", "take", "tell", "test", "type", "uninstall", "unmount", "update", "upgrade",
-    "upload", "use", "validate", "verify", "wait", "watch", "write",
+    "add",
+    "apply",
+    "ask",
+    "assign",
+    "attach",
+    "back",
+    "build",
+    "call",
+    "change",
+    "check",
+    "choose",
+    "clear",
+    "click",
+    "close",
+    "collect",
+    "commit",
+    "compare",
+    "configure",
+    "confirm",
+    "connect",
+    "contact",
+    "copy",
+    "create",
+    "delete",
+    "deploy",
+    "disable",
+    "document",
+    "download",
+    "drain",
+    "edit",
+    "enable",
+    "ensure",
+    "enter",
+    "escalate",
+    "export",
+    "fill",
+    "find",
+    "follow",
+    "generate",
+    "give",
+    "go",
+    "import",
+    "inspect",
+    "install",
+    "keep",
+    "kill",
+    "label",
+    "launch",
+    "list",
+    "load",
+    "locate",
+    "log",
+    "look",
+    "make",
+    "mark",
+    "measure",
+    "merge",
+    "monitor",
+    "mount",
+    "move",
+    "navigate",
+    "note",
+    "notify",
+    "open",
+    "page",
+    "paste",
+    "pick",
+    "post",
+    "press",
+    "pull",
+    "push",
+    "put",
+    "read",
+    "reboot",
+    "record",
+    "reduce",
+    "register",
+    "reload",
+    "remove",
+    "rename",
+    "replace",
+    "report",
+    "request",
+    "reset",
+    "restart",
+    "restore",
+    "resume",
+    "retry",
+    "revert",
+    "review",
+    "roll",
+    "rotate",
+    "run",
+    "save",
+    "scale",
+    "schedule",
+    "select",
+    "send",
+    "set",
+    "share",
+    "sign",
+    "start",
+    "stop",
+    "submit",
+    "switch",
+    "take",
+    "tell",
+    "test",
+    "type",
+    "uninstall",
+    "unmount",
+    "update",
+    "upgrade",
+    "upload",
+    "use",
+    "validate",
+    "verify",
+    "wait",
+    "watch",
+    "write",
 ];
 
 fn is_imperative(text: &str) -> bool {
-    words(text)
-        .first()
-        .is_some_and(|w| IMPERATIVE_VERBS.contains(&w.text.to_lowercase().as_str()))
+    words(text).first().is_some_and(|w| IMPERATIVE_VERBS.contains(&w.text.to_lowercase().as_str()))
 }
 
 fn procedures(chunk: &Chunk) -> Vec<Procedure> {
@@ -318,9 +423,8 @@ fn procedures(chunk: &Chunk) -> Vec<Procedure> {
             && questions * 2 < items.len()
             && (mostly_imperative || (ordered && introduction.is_some()));
         if is_procedure {
-            let goal = introduction
-                .or_else(|| chunk.section_path.last().cloned())
-                .unwrap_or_else(|| "this task".to_string());
+            let goal =
+                introduction.or_else(|| chunk.section_path.last().cloned()).unwrap_or_else(|| "this task".to_string());
             out.push(Procedure { goal, steps: items });
         }
         index = end.max(index + 1);
@@ -415,7 +519,8 @@ fn reasoning(sentence: &Sentence<'_>) -> Option<Reasoning> {
         } else {
             (clean(&text[..at]), clean(after_marker))
         };
-        if words(&premise).len() >= 2 && words(&explanation).len() >= 3 && balanced(&premise) && balanced(&explanation) {
+        if words(&premise).len() >= 2 && words(&explanation).len() >= 3 && balanced(&premise) && balanced(&explanation)
+        {
             return Some(Reasoning {
                 marker: text[at..at + marker.len()].trim_start_matches([',', ' ']).to_string(),
                 kind: *kind,
@@ -496,7 +601,8 @@ fn entities(prose: &[Sentence<'_>]) -> Vec<String> {
         };
         for (position, word) in sentence_words.iter().enumerate() {
             let capitalised = word.text.chars().next().is_some_and(char::is_uppercase);
-            let acronym = word.text.len() >= 2 && word.text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            let acronym =
+                word.text.len() >= 2 && word.text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
             if position > 0 && (capitalised || acronym) && !is_stopword(word.text) {
                 run.push(word.text);
             } else {
@@ -505,7 +611,7 @@ fn entities(prose: &[Sentence<'_>]) -> Vec<String> {
         }
         flush(&mut run);
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
     counts.into_iter().take(10).map(|(name, _)| name).collect()
 }
 
@@ -556,10 +662,8 @@ fn content_type(
         chunk.blocks.iter().filter(|b| b.kind == kind).map(|b| b.span.len()).sum::<usize>() as f64 / total as f64
     };
     let steps: usize = procedures.iter().map(|p| p.steps.len()).sum();
-    let past_tense = prose
-        .iter()
-        .filter(|s| words(s.text).iter().any(|w| matches!(w.text, "was" | "were" | "had" | "did")))
-        .count();
+    let past_tense =
+        prose.iter().filter(|s| words(s.text).iter().any(|w| matches!(w.text, "was" | "were" | "had" | "did"))).count();
     if !faq.is_empty() {
         ContentType::Faq
     } else if share(BlockKind::Code) >= 0.4 {
@@ -592,7 +696,13 @@ fn difficulty(prose: &[Sentence<'_>], reasoning: usize) -> Difficulty {
     let grade = 0.39 * (all_words.len() as f64 / sentence_count as f64)
         + 11.8 * (syllable_count as f64 / all_words.len() as f64)
         - 15.59;
-    let band = if grade < 8.0 { 0 } else if grade < 12.0 { 1 } else { 2 };
+    let band = if grade < 8.0 {
+        0
+    } else if grade < 12.0 {
+        1
+    } else {
+        2
+    };
     let band = if reasoning * 2 > sentence_count { (band + 1).min(2) } else { band };
     [Difficulty::Easy, Difficulty::Medium, Difficulty::Hard][band]
 }

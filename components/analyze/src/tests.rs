@@ -14,7 +14,13 @@ fn chunk(section: &[&str], blocks: &[(BlockKind, Option<u32>, &str)]) -> Chunk {
         let start = BASE + text.len();
         text.push_str(content);
         let level = if *kind == BlockKind::Heading || *kind == BlockKind::ListItem { 1 } else { 0 };
-        out.push(Block { kind: *kind, level, ordinal: *ordinal, span: Span::new(start, BASE + text.len()), language: None });
+        out.push(Block {
+            kind: *kind,
+            level,
+            ordinal: *ordinal,
+            span: Span::new(start, BASE + text.len()),
+            language: None,
+        });
     }
     Chunk {
         document: "doc.md".to_string(),
@@ -35,9 +41,18 @@ fn para(text: &str) -> (BlockKind, Option<u32>, &str) {
 #[test]
 fn finds_definitions_by_pattern() {
     let cases = [
-        ("A write-ahead log is a file that records every change before it is applied.", Some(("write-ahead log", "a file that records every change before it is applied"))),
-        ("Checkpointing means copying pages from the log back into the database.", Some(("Checkpointing", "copying pages from the log back into the database"))),
-        ("The error budget refers to the downtime a service may have in a quarter.", Some(("error budget", "the downtime a service may have in a quarter"))),
+        (
+            "A write-ahead log is a file that records every change before it is applied.",
+            Some(("write-ahead log", "a file that records every change before it is applied")),
+        ),
+        (
+            "Checkpointing means copying pages from the log back into the database.",
+            Some(("Checkpointing", "copying pages from the log back into the database")),
+        ),
+        (
+            "The error budget refers to the downtime a service may have in a quarter.",
+            Some(("error budget", "the downtime a service may have in a quarter")),
+        ),
         ("It is a good idea to restart the service first.", None),
         ("This is the most common mistake people make.", None),
         ("When the disk is full, writes fail with an error.", None),
@@ -52,10 +67,30 @@ fn finds_definitions_by_pattern() {
 #[test]
 fn splits_reasoning_into_premise_and_explanation() {
     let cases = [
-        ("Writers block readers because the lock is held for the whole transaction.", ReasoningKind::Cause, "Writers block readers", "the lock is held for the whole transaction"),
-        ("Because the lock is held for the whole transaction, writers block readers.", ReasoningKind::Cause, "writers block readers", "the lock is held for the whole transaction"),
-        ("Never delete the journal unless the database has been closed cleanly.", ReasoningKind::Condition, "Never delete the journal", "the database has been closed cleanly"),
-        ("The cache is shared, therefore every worker sees the same entries.", ReasoningKind::Consequence, "The cache is shared", "every worker sees the same entries"),
+        (
+            "Writers block readers because the lock is held for the whole transaction.",
+            ReasoningKind::Cause,
+            "Writers block readers",
+            "the lock is held for the whole transaction",
+        ),
+        (
+            "Because the lock is held for the whole transaction, writers block readers.",
+            ReasoningKind::Cause,
+            "writers block readers",
+            "the lock is held for the whole transaction",
+        ),
+        (
+            "Never delete the journal unless the database has been closed cleanly.",
+            ReasoningKind::Condition,
+            "Never delete the journal",
+            "the database has been closed cleanly",
+        ),
+        (
+            "The cache is shared, therefore every worker sees the same entries.",
+            ReasoningKind::Consequence,
+            "The cache is shared",
+            "every worker sees the same entries",
+        ),
     ];
     for (sentence, kind, premise, explanation) in cases {
         let analysis = analyze(&chunk(&[], &[para(sentence)])).expect("analyses");
@@ -102,7 +137,10 @@ fn pairs_questions_with_their_answers() {
     let entries: Vec<(&str, &str)> = analysis.faq.iter().map(|f| (f.question.as_str(), f.answer.as_str())).collect();
     assert_eq!(
         entries,
-        [("Can I use it offline?", "Yes. Every stage runs locally and needs no network."), ("Is it free?", "It is licensed under Apache 2.0.")]
+        [
+            ("Can I use it offline?", "Yes. Every stage runs locally and needs no network."),
+            ("Is it free?", "It is licensed under Apache 2.0.")
+        ]
     );
     assert_eq!(analysis.content_type, ContentType::Faq);
 }

@@ -32,9 +32,14 @@ pub const DEFAULT_CONFIG: DiversifyConfig = DiversifyConfig { shingle_words: 3, 
 /// Largest signature accepted (bands × rows), to bound memory per pair.
 const MAX_HASHES: u32 = 1024;
 
-/// Mersenne prime 2^61 − 1, the modulus of the universal hash family
-/// `(a·x + b) mod p` that stands in for random permutations (as datasketch does).
-const MERSENNE_61: u64 = (1 << 61) - 1;
+/// The hash family that stands in for random permutations: multiply-shift,
+/// `h(x) = (a·x + b) >> 32` over 64-bit words with `a` odd (Dietzfelbinger et
+/// al. 1997), which is 2-universal for 32-bit outputs. datasketch uses
+/// `(a·x + b) mod (2^61 − 1)`, but that needs 128-bit products, which
+/// WebAssembly emulates slowly; 32-bit minima are plenty at these signature sizes.
+fn permute(a: u64, b: u64, x: u64) -> u32 {
+    (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32
+}
 
 /// Drops exact and near-duplicate pairs from `pairs`.
 ///
@@ -60,7 +65,7 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
     let mut result = DiversifyResult::default();
     let mut exact_seen: HashMap<u64, String> = HashMap::new();
     let mut buckets: HashMap<(u32, u64), Vec<usize>> = HashMap::new();
-    let mut kept_signatures: Vec<Vec<u64>> = Vec::new();
+    let mut kept_signatures: Vec<Vec<u32>> = Vec::new();
 
     for pair in pairs {
         let text = format!("{}\n{}", pair.question(), pair.answer());
@@ -91,9 +96,8 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
         }
         let mut candidates: Vec<usize> = candidates.into_iter().collect();
         candidates.sort_unstable();
-        let duplicate = candidates
-            .into_iter()
-            .find(|kept| similarity(&signature, &kept_signatures[*kept]) >= config.threshold);
+        let duplicate =
+            candidates.into_iter().find(|kept| similarity(&signature, &kept_signatures[*kept]) >= config.threshold);
         if let Some(kept) = duplicate {
             result.dropped.push(DroppedPair {
                 id: pair.id,
@@ -127,8 +131,8 @@ pub fn normalise(text: &str) -> String {
 fn permutations(count: usize) -> Vec<(u64, u64)> {
     (0..count as u64)
         .map(|index| {
-            let a = xxh3_64_with_seed(b"brightrun-minhash-a", index) % (MERSENNE_61 - 1) + 1;
-            let b = xxh3_64_with_seed(b"brightrun-minhash-b", index) % MERSENNE_61;
+            let a = xxh3_64_with_seed(b"brightrun-minhash-a", index) | 1;
+            let b = xxh3_64_with_seed(b"brightrun-minhash-b", index);
             (a, b)
         })
         .collect()
@@ -136,31 +140,28 @@ fn permutations(count: usize) -> Vec<(u64, u64)> {
 
 /// The MinHash signature of `normalised`'s `shingle_words`-word shingles
 /// (the whole text when it has fewer words).
-pub fn signature_of(normalised: &str, shingle_words: usize, hashes: usize) -> Vec<u64> {
+pub fn signature_of(normalised: &str, shingle_words: usize, hashes: usize) -> Vec<u32> {
     signature(normalised, shingle_words, &permutations(hashes))
 }
 
-fn signature(normalised: &str, shingle_words: usize, permutations: &[(u64, u64)]) -> Vec<u64> {
+fn signature(normalised: &str, shingle_words: usize, permutations: &[(u64, u64)]) -> Vec<u32> {
     let words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
     let shingles: Vec<u64> = if words.len() <= shingle_words {
-        vec![xxh3_64(normalised.as_bytes()) & MERSENNE_61]
+        vec![xxh3_64(normalised.as_bytes())]
     } else {
-        words.windows(shingle_words).map(|window| xxh3_64(window.join(" ").as_bytes()) & MERSENNE_61).collect()
+        words.windows(shingle_words).map(|window| xxh3_64(window.join(" ").as_bytes())).collect()
     };
-    permutations
-        .iter()
-        .map(|(a, b)| {
-            shingles
-                .iter()
-                .map(|x| ((u128::from(*a) * u128::from(*x) + u128::from(*b)) % u128::from(MERSENNE_61)) as u64)
-                .min()
-                .unwrap_or(u64::MAX)
-        })
-        .collect()
+    let mut signature = vec![u32::MAX; permutations.len()];
+    for x in shingles {
+        for (slot, (a, b)) in signature.iter_mut().zip(permutations) {
+            *slot = (*slot).min(permute(*a, *b, x));
+        }
+    }
+    signature
 }
 
 /// Estimated Jaccard similarity: the share of equal signature positions.
-pub fn similarity(left: &[u64], right: &[u64]) -> f32 {
+pub fn similarity(left: &[u32], right: &[u32]) -> f32 {
     let equal = left.iter().zip(right).filter(|(l, r)| l == r).count();
     equal as f32 / left.len().max(1) as f32
 }

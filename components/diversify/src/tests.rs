@@ -39,7 +39,11 @@ fn drops_near_duplicates_and_keeps_distinct_pairs() {
     let pairs = vec![
         pair("a", "What is a rollback journal?", ANSWER),
         pair("b", "Define rollback journal.", ANSWER),
-        pair("c", "How do I rotate the signing key?", "Generate a new key pair, upload the public key and restart the signer process."),
+        pair(
+            "c",
+            "How do I rotate the signing key?",
+            "Generate a new key pair, upload the public key and restart the signer process.",
+        ),
     ];
     let result = diversify(pairs, &DEFAULT_CONFIG).expect("dedups");
     let kept: Vec<&str> = result.kept.iter().map(|p| p.id.as_str()).collect();

@@ -23,8 +23,7 @@ mod templates;
 mod component;
 
 use brightrun_types::{
-    Analysis, BlockKind, Chunk, Evidence, GenerateConfig, Pair, Result, Role, Span, StageError, TaskType,
-    Turn,
+    Analysis, BlockKind, Chunk, Evidence, GenerateConfig, Pair, Result, Role, Span, StageError, TaskType, Turn,
 };
 use unicode_segmentation::UnicodeSegmentation;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -112,10 +111,15 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
 /// or the document's file name.
 fn section_name(chunk: &Chunk) -> String {
     let numbered = |c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace();
-    chunk.section_path.last().map(|heading| heading.trim_start_matches(numbered).to_string()).filter(|h| !h.is_empty()).unwrap_or_else(|| {
-        let base = chunk.document.rsplit(['/', '\\']).next().unwrap_or(&chunk.document);
-        base.rsplit_once('.').map_or(base, |(stem, _)| stem).replace(['-', '_'], " ")
-    })
+    chunk
+        .section_path
+        .last()
+        .map(|heading| heading.trim_start_matches(numbered).to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| {
+            let base = chunk.document.rsplit(['/', '\\']).next().unwrap_or(&chunk.document);
+            base.rsplit_once('.').map_or(base, |(stem, _)| stem).replace(['-', '_'], " ")
+        })
 }
 
 /// Picks templates for one chunk.
@@ -146,7 +150,12 @@ fn faq(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) 
         .collect()
 }
 
-fn definitions(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+fn definitions(
+    chunk: &Chunk,
+    analysis: &Analysis,
+    phrase: &Phrasing,
+    in_body: impl Fn(&Span) -> bool,
+) -> Vec<Candidate> {
     analysis
         .definitions
         .iter()
@@ -224,8 +233,7 @@ fn factual(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bo
             let specific = |c: &&brightrun_types::Concept| {
                 c.term.contains(' ') || (c.term.chars().count() >= 6 && c.mentions >= 2)
             };
-            let concept =
-                analysis.concepts.iter().filter(specific).find(|c| lower.contains(&c.term.to_lowercase()))?;
+            let concept = analysis.concepts.iter().filter(specific).find(|c| lower.contains(&c.term.to_lowercase()))?;
             let pick = phrase.pick(TaskType::FactualQa, &claim.text, templates::template_count(TaskType::FactualQa));
             Some(Candidate {
                 task: TaskType::FactualQa,
@@ -265,7 +273,8 @@ fn summary(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing) -> Vec<Candida
     ranked.sort_by(|a, b| sentences[*b].1.cmp(&sentences[*a].1).then(a.cmp(b)));
     let mut chosen: Vec<Span> = ranked.iter().take(SUMMARY_SENTENCES).map(|index| sentences[*index].0).collect();
     chosen.sort();
-    let pick = phrase.pick(TaskType::SectionSummary, &phrase.section, templates::template_count(TaskType::SectionSummary));
+    let pick =
+        phrase.pick(TaskType::SectionSummary, &phrase.section, templates::template_count(TaskType::SectionSummary));
     vec![Candidate {
         task: TaskType::SectionSummary,
         question: templates::summary(&phrase.section, pick),

@@ -12,7 +12,13 @@ fn chunk(section: &[&str], blocks: &[(BlockKind, Option<u32>, &str)]) -> Chunk {
         let start = BASE + text.len();
         text.push_str(content);
         let level = if matches!(kind, BlockKind::Heading | BlockKind::ListItem) { 1 } else { 0 };
-        out.push(Block { kind: *kind, level, ordinal: *ordinal, span: Span::new(start, BASE + text.len()), language: None });
+        out.push(Block {
+            kind: *kind,
+            level,
+            ordinal: *ordinal,
+            span: Span::new(start, BASE + text.len()),
+            language: None,
+        });
     }
     Chunk {
         document: "guide.md".to_string(),
@@ -34,7 +40,11 @@ fn sample() -> Chunk {
     chunk(
         &["Storage", "Journaling"],
         &[
-            (BlockKind::Paragraph, None, "A rollback journal is a file that holds the original content of changed pages. SQLite writes the journal before it changes the database because a crash must not corrupt the file. The journal is deleted when the transaction commits. Readers never see a half-written page."),
+            (
+                BlockKind::Paragraph,
+                None,
+                "A rollback journal is a file that holds the original content of changed pages. SQLite writes the journal before it changes the database because a crash must not corrupt the file. The journal is deleted when the transaction commits. Readers never see a half-written page.",
+            ),
             (BlockKind::Paragraph, None, "To recover after a crash:"),
             (BlockKind::ListItem, Some(1), "Open the database."),
             (BlockKind::ListItem, Some(2), "Let SQLite find the hot journal."),
@@ -49,7 +59,9 @@ fn every_pair_cites_evidence_that_is_the_source_text() {
     let analysis = brightrun_analyze::analyze(&c).expect("analyses");
     let pairs = generate(&c, &analysis, &config()).expect("generates");
     let tasks: Vec<TaskType> = pairs.iter().map(|p| p.task).collect();
-    for task in [TaskType::DefinitionQa, TaskType::ProcedureInstruction, TaskType::ReasoningWhy, TaskType::SectionSummary] {
+    for task in
+        [TaskType::DefinitionQa, TaskType::ProcedureInstruction, TaskType::ReasoningWhy, TaskType::SectionSummary]
+    {
         assert!(tasks.contains(&task), "{task} missing from {tasks:?}");
     }
     for pair in &pairs {

@@ -16,11 +16,7 @@ use bindings::exports::brightrun::pipeline::ingest::Guest;
 struct Ingest;
 
 impl Guest for Ingest {
-    fn ingest(
-        name: String,
-        media_type: Option<String>,
-        bytes: Vec<u8>,
-    ) -> Result<types::Document, types::StageError> {
+    fn ingest(name: String, media_type: Option<String>, bytes: Vec<u8>) -> Result<types::Document, types::StageError> {
         crate::ingest(&name, media_type.as_deref(), &bytes).map(Into::into).map_err(Into::into)
     }
 }

@@ -47,7 +47,7 @@ pub fn decode_text(name: &str, bytes: &[u8]) -> Result<String> {
 }
 
 fn decode_utf16(name: &str, bytes: &[u8], to_unit: fn([u8; 2]) -> u16) -> Result<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(StageError::InvalidEncoding {
             document: name.to_string(),
             detail: format!("UTF-16 byte order mark but an odd number of bytes ({})", bytes.len() + 2),
@@ -83,11 +83,7 @@ fn looks_binary(bytes: &[u8]) -> Option<usize> {
     let head = &bytes[..bytes.len().min(8192)];
     let is_control = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C);
     let controls = head.iter().filter(|b| is_control(b)).count();
-    if controls * 100 > head.len() {
-        head.iter().position(is_control)
-    } else {
-        None
-    }
+    if controls * 100 > head.len() { head.iter().position(is_control) } else { None }
 }
 
 fn normalise_line_endings(text: &str) -> String {

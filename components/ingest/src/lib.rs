@@ -19,7 +19,7 @@ mod component;
 
 use brightrun_types::{Block, BlockKind, Document, Result, SourceFormat, Span, StageError};
 
-pub use decode::{decode_text, MAX_INPUT_BYTES};
+pub use decode::{MAX_INPUT_BYTES, decode_text};
 
 /// Decodes `bytes` named `name` into a document.
 ///
@@ -86,11 +86,7 @@ pub fn detect_format(name: &str, media_type: Option<&str>, text: &str) -> Source
                 || line.contains("](")
         })
         .count();
-    if markdown_lines >= 2 {
-        SourceFormat::Markdown
-    } else {
-        SourceFormat::PlainText
-    }
+    if markdown_lines >= 2 { SourceFormat::Markdown } else { SourceFormat::PlainText }
 }
 
 fn file_stem(name: &str) -> String {
@@ -111,7 +107,14 @@ pub(crate) struct DocumentBuilder {
 impl DocumentBuilder {
     /// Appends one block's text (trimmed; blank text is skipped) after a blank
     /// line and records its span.
-    pub(crate) fn push(&mut self, kind: BlockKind, level: u8, ordinal: Option<u32>, language: Option<String>, raw: &str) {
+    pub(crate) fn push(
+        &mut self,
+        kind: BlockKind,
+        level: u8,
+        ordinal: Option<u32>,
+        language: Option<String>,
+        raw: &str,
+    ) {
         let content = if kind == BlockKind::Code { raw.trim_end_matches('\n') } else { raw.trim() };
         if content.trim().is_empty() {
             return;

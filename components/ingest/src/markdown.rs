@@ -169,9 +169,7 @@ fn start(state: &mut State, tag: Tag<'_>) {
 
 fn end(state: &mut State, tag: TagEnd) {
     match tag {
-        TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Item | TagEnd::TableHead | TagEnd::TableRow => {
-            state.flush()
-        }
+        TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Item | TagEnd::TableHead | TagEnd::TableRow => state.flush(),
         TagEnd::Paragraph => {
             if state.open_kind() != Some(BlockKind::ListItem) {
                 state.flush();

@@ -107,7 +107,11 @@ fn errors_name_the_document_and_the_problem() {
             b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
             "image.txt: unsupported format: binary data, not text (control byte 0x00 at offset 8)",
         ),
-        ("comment.md", b"<!-- nothing but a comment -->\n", "comment.md: no content: decoded as markdown but no text block was found"),
+        (
+            "comment.md",
+            b"<!-- nothing but a comment -->\n",
+            "comment.md: no content: decoded as markdown but no text block was found",
+        ),
         (
             "odd16.txt",
             b"\xFF\xFEa\x00b",

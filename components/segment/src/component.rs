@@ -21,11 +21,20 @@ fn tokenizer() -> Tokenizer {
 struct Segment;
 
 impl Guest for Segment {
-    fn segment(doc: types::Document, config: types::SegmentConfig) -> Result<Vec<types::Chunk>, types::StageError> {
-        let document: brightrun_types::Document = doc.into();
-        crate::segment(&document, &config.into(), &tokenizer())
-            .map(|chunks| chunks.into_iter().map(Into::into).collect())
-            .map_err(Into::into)
+    fn segment(
+        docs: Vec<types::Document>,
+        config: types::SegmentConfig,
+    ) -> Vec<Result<Vec<types::Chunk>, types::StageError>> {
+        let tokenizer = tokenizer();
+        let config = config.into();
+        docs.into_iter()
+            .map(|doc| {
+                let document: brightrun_types::Document = doc.into();
+                crate::segment(&document, &config, &tokenizer)
+                    .map(|chunks| chunks.into_iter().map(Into::into).collect())
+                    .map_err(Into::into)
+            })
+            .collect()
     }
 
     fn count_tokens(text: String) -> u32 {

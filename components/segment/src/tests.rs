@@ -16,7 +16,13 @@ fn document(blocks: &[(BlockKind, u8, &str)]) -> Document {
         }
         let start = text.len();
         text.push_str(content);
-        out.push(Block { kind: *kind, level: *level, ordinal: None, span: Span::new(start, text.len()), language: None });
+        out.push(Block {
+            kind: *kind,
+            level: *level,
+            ordinal: None,
+            span: Span::new(start, text.len()),
+            language: None,
+        });
     }
     Document {
         name: "doc.md".to_string(),
@@ -111,7 +117,11 @@ fn repeats_trailing_sentences_as_overlap() {
 
 #[test]
 fn clips_blocks_to_the_chunk() {
-    let doc = document(&[(BlockKind::Paragraph, 0, "One two three four five six seven eight nine. Ten eleven twelve thirteen fourteen fifteen.")]);
+    let doc = document(&[(
+        BlockKind::Paragraph,
+        0,
+        "One two three four five six seven eight nine. Ten eleven twelve thirteen fourteen fifteen.",
+    )]);
     let chunks = segment(&doc, &config(16, 0), tokenizer()).expect("segments");
     assert_eq!(chunks.len(), 2);
     assert_eq!(chunks[1].blocks.len(), 1);

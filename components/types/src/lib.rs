@@ -27,10 +27,7 @@ impl Span {
     /// A span from `usize` offsets; offsets past `u32::MAX` saturate (ingest
     /// refuses documents that large, so this never happens in practice).
     pub fn new(start: usize, end: usize) -> Self {
-        Span {
-            start: u32::try_from(start).unwrap_or(u32::MAX),
-            end: u32::try_from(end).unwrap_or(u32::MAX),
-        }
+        Span { start: u32::try_from(start).unwrap_or(u32::MAX), end: u32::try_from(end).unwrap_or(u32::MAX) }
     }
 
     /// Length in bytes.
@@ -423,20 +420,13 @@ pub struct Pair {
 impl Pair {
     /// The text of the first user turn, or "".
     pub fn question(&self) -> &str {
-        self.turns
-            .iter()
-            .find(|turn| turn.role == Role::User)
-            .map_or("", |turn| turn.content.as_str())
+        self.turns.iter().find(|turn| turn.role == Role::User).map_or("", |turn| turn.content.as_str())
     }
 
     /// The text of all assistant turns joined by newlines.
     pub fn answer(&self) -> String {
-        let answers: Vec<&str> = self
-            .turns
-            .iter()
-            .filter(|turn| turn.role == Role::Assistant)
-            .map(|turn| turn.content.as_str())
-            .collect();
+        let answers: Vec<&str> =
+            self.turns.iter().filter(|turn| turn.role == Role::Assistant).map(|turn| turn.content.as_str()).collect();
         answers.join("\n")
     }
 }

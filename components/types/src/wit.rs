@@ -174,18 +174,10 @@ impl From<wit::Analysis> for domain::Analysis {
                 .into_iter()
                 .map(|p| domain::Procedure {
                     goal: p.goal,
-                    steps: p
-                        .steps
-                        .into_iter()
-                        .map(|s| domain::Step { text: s.text, span: s.span.into() })
-                        .collect(),
+                    steps: p.steps.into_iter().map(|s| domain::Step { text: s.text, span: s.span.into() }).collect(),
                 })
                 .collect(),
-            claims: a
-                .claims
-                .into_iter()
-                .map(|c| domain::Claim { text: c.text, span: c.span.into() })
-                .collect(),
+            claims: a.claims.into_iter().map(|c| domain::Claim { text: c.text, span: c.span.into() }).collect(),
             reasoning: a
                 .reasoning
                 .into_iter()
@@ -200,11 +192,7 @@ impl From<wit::Analysis> for domain::Analysis {
             faq: a
                 .faq
                 .into_iter()
-                .map(|f| domain::FaqEntry {
-                    question: f.question,
-                    answer: f.answer,
-                    answer_span: f.answer_span.into(),
-                })
+                .map(|f| domain::FaqEntry { question: f.question, answer: f.answer, answer_span: f.answer_span.into() })
                 .collect(),
             entities: a.entities,
             numbers: a.numbers,
@@ -232,18 +220,10 @@ impl From<domain::Analysis> for wit::Analysis {
                 .into_iter()
                 .map(|p| wit::Procedure {
                     goal: p.goal,
-                    steps: p
-                        .steps
-                        .into_iter()
-                        .map(|s| wit::Step { text: s.text, span: s.span.into() })
-                        .collect(),
+                    steps: p.steps.into_iter().map(|s| wit::Step { text: s.text, span: s.span.into() }).collect(),
                 })
                 .collect(),
-            claims: a
-                .claims
-                .into_iter()
-                .map(|c| wit::Claim { text: c.text, span: c.span.into() })
-                .collect(),
+            claims: a.claims.into_iter().map(|c| wit::Claim { text: c.text, span: c.span.into() }).collect(),
             reasoning: a
                 .reasoning
                 .into_iter()
@@ -258,11 +238,7 @@ impl From<domain::Analysis> for wit::Analysis {
             faq: a
                 .faq
                 .into_iter()
-                .map(|f| wit::FaqEntry {
-                    question: f.question,
-                    answer: f.answer,
-                    answer_span: f.answer_span.into(),
-                })
+                .map(|f| wit::FaqEntry { question: f.question, answer: f.answer, answer_span: f.answer_span.into() })
                 .collect(),
             entities: a.entities,
             numbers: a.numbers,
@@ -277,11 +253,7 @@ impl From<wit::Pair> for domain::Pair {
         domain::Pair {
             id: p.id,
             task: p.task.into(),
-            turns: p
-                .turns
-                .into_iter()
-                .map(|t| domain::Turn { role: t.role.into(), content: t.content })
-                .collect(),
+            turns: p.turns.into_iter().map(|t| domain::Turn { role: t.role.into(), content: t.content }).collect(),
             evidence: p
                 .evidence
                 .into_iter()
@@ -298,11 +270,7 @@ impl From<domain::Pair> for wit::Pair {
         wit::Pair {
             id: p.id,
             task: p.task.into(),
-            turns: p
-                .turns
-                .into_iter()
-                .map(|t| wit::Turn { role: t.role.into(), content: t.content })
-                .collect(),
+            turns: p.turns.into_iter().map(|t| wit::Turn { role: t.role.into(), content: t.content }).collect(),
             evidence: p
                 .evidence
                 .into_iter()
@@ -317,22 +285,13 @@ impl From<domain::Pair> for wit::Pair {
 
 impl From<wit::GenerateConfig> for domain::GenerateConfig {
     fn from(c: wit::GenerateConfig) -> Self {
-        domain::GenerateConfig {
-            seed: c.seed,
-            max_pairs_per_chunk: c.max_pairs_per_chunk,
-            tasks: convert_all(c.tasks),
-        }
+        domain::GenerateConfig { seed: c.seed, max_pairs_per_chunk: c.max_pairs_per_chunk, tasks: convert_all(c.tasks) }
     }
 }
 
 impl From<wit::DiversifyConfig> for domain::DiversifyConfig {
     fn from(c: wit::DiversifyConfig) -> Self {
-        domain::DiversifyConfig {
-            shingle_words: c.shingle_words,
-            bands: c.bands,
-            rows: c.rows,
-            threshold: c.threshold,
-        }
+        domain::DiversifyConfig { shingle_words: c.shingle_words, bands: c.bands, rows: c.rows, threshold: c.threshold }
     }
 }
 
@@ -376,11 +335,7 @@ impl From<domain::ExportResult> for wit::ExportResult {
         let counts = counts(&r.dropped);
         let q = r.quality;
         wit::ExportResult {
-            files: r
-                .files
-                .into_iter()
-                .map(|f| wit::ExportFile { name: f.name, contents: f.contents })
-                .collect(),
+            files: r.files.into_iter().map(|f| wit::ExportFile { name: f.name, contents: f.contents }).collect(),
             dropped: convert_all(r.dropped),
             counts,
             quality: wit::Quality {
@@ -407,17 +362,11 @@ impl From<domain::StageError> for wit::StageError {
         let problem = |document, detail| wit::InputProblem { document, detail };
         match error {
             E::EmptyInput { document, detail } => wit::StageError::EmptyInput(problem(document, detail)),
-            E::InvalidEncoding { document, detail } => {
-                wit::StageError::InvalidEncoding(problem(document, detail))
-            }
-            E::UnsupportedFormat { document, detail } => {
-                wit::StageError::UnsupportedFormat(problem(document, detail))
-            }
+            E::InvalidEncoding { document, detail } => wit::StageError::InvalidEncoding(problem(document, detail)),
+            E::UnsupportedFormat { document, detail } => wit::StageError::UnsupportedFormat(problem(document, detail)),
             E::TooLarge { document, detail } => wit::StageError::TooLarge(problem(document, detail)),
             E::NoContent { document, detail } => wit::StageError::NoContent(problem(document, detail)),
-            E::InvalidConfig { document, detail } => {
-                wit::StageError::InvalidConfig(problem(document, detail))
-            }
+            E::InvalidConfig { document, detail } => wit::StageError::InvalidConfig(problem(document, detail)),
         }
     }
 }

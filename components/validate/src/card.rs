@@ -49,10 +49,16 @@ pub(crate) fn render(config: &ExportConfig, quality: &Quality) -> String {
     card.push_str("## Files\n\n");
     card.push_str("| file | format | load with |\n|---|---|---|\n");
     card.push_str(&format!("| `openai.jsonl` | `messages` with `role`/`content` | TRL `SFTTrainer`, Unsloth, axolotl `type: chat_template`, LLaMA-Factory `{name}_openai` |\n"));
-    card.push_str(&format!("| `sharegpt.json` | `conversations` with `from`/`value` | LLaMA-Factory `{name}_sharegpt`, axolotl |\n"));
-    card.push_str(&format!("| `alpaca.json` | `instruction`/`input`/`output` | LLaMA-Factory `{name}_alpaca`, axolotl `type: alpaca` |\n"));
+    card.push_str(&format!(
+        "| `sharegpt.json` | `conversations` with `from`/`value` | LLaMA-Factory `{name}_sharegpt`, axolotl |\n"
+    ));
+    card.push_str(&format!(
+        "| `alpaca.json` | `instruction`/`input`/`output` | LLaMA-Factory `{name}_alpaca`, axolotl `type: alpaca` |\n"
+    ));
     card.push_str("| `completion.jsonl` | `prompt`/`completion` | TRL prompt-completion |\n");
-    card.push_str("| `dataset_info.json` | LLaMA-Factory dataset registry | copy the entries into `data/dataset_info.json` |\n");
+    card.push_str(
+        "| `dataset_info.json` | LLaMA-Factory dataset registry | copy the entries into `data/dataset_info.json` |\n",
+    );
     card.push_str("| `pairs.jsonl` | audit: evidence spans, fidelity, task, difficulty | humans and scripts |\n\n");
     card.push_str("## Quality\n\n");
     card.push_str(&format!(

@@ -78,12 +78,8 @@ fn alpaca(validated: &ValidatedPair) -> Value {
 }
 
 fn sharegpt(validated: &ValidatedPair) -> Value {
-    let conversations: Vec<Value> = validated
-        .pair
-        .turns
-        .iter()
-        .map(|t| json!({"from": sharegpt_name(t.role), "value": t.content}))
-        .collect();
+    let conversations: Vec<Value> =
+        validated.pair.turns.iter().map(|t| json!({"from": sharegpt_name(t.role), "value": t.content})).collect();
     json!({ "conversations": conversations })
 }
 

@@ -24,22 +24,92 @@ use brightrun_types::Pair;
 const STOPWORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "do", "does", "for", "from", "has", "have", "how",
     "i", "in", "is", "it", "its", "me", "of", "on", "or", "so", "that", "the", "their", "them", "then", "there",
-    "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "which", "who", "why", "will",
-    "with", "you", "your", "my", "should", "would", "could", "about", "into", "than", "also", "any", "all",
+    "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "which", "who", "why", "will", "with",
+    "you", "your", "my", "should", "would", "could", "about", "into", "than", "also", "any", "all",
 ];
 
 /// Words that question templates add and evidence cannot be expected to hold.
 const TEMPLATE_WORDS: &[&str] = &[
-    "define", "definition", "mean", "meant", "means", "explain", "refers", "refer", "short", "give", "brief",
-    "overview", "summarize", "summarise", "section", "part", "say", "says", "key", "points", "steps", "step",
-    "procedure", "walk", "through", "list", "order", "follow", "reason", "why", "true", "rule", "fact", "know",
-    "tell", "one", "documentation", "according", "context", "term", "keep", "seeing", "quick", "question",
-    "wondering", "sentences", "few", "takeaway", "take", "away", "tl", "dr", "case", "consequence", "condition",
-    "caveat", "catch", "whole", "story", "qualifies", "claim", "statement", "implies", "imply", "happens",
-    "result", "circumstances", "following", "apply", "hold", "holds", "attached", "go", "about", "is", "that",
+    "define",
+    "definition",
+    "mean",
+    "meant",
+    "means",
+    "explain",
+    "refers",
+    "refer",
+    "short",
+    "give",
+    "brief",
+    "overview",
+    "summarize",
+    "summarise",
+    "section",
+    "part",
+    "say",
+    "says",
+    "key",
+    "points",
+    "steps",
+    "step",
+    "procedure",
+    "walk",
+    "through",
+    "list",
+    "order",
+    "follow",
+    "reason",
+    "why",
+    "true",
+    "rule",
+    "fact",
+    "know",
+    "tell",
+    "one",
+    "documentation",
+    "according",
+    "context",
+    "term",
+    "keep",
+    "seeing",
+    "quick",
+    "question",
+    "wondering",
+    "sentences",
+    "few",
+    "takeaway",
+    "take",
+    "away",
+    "tl",
+    "dr",
+    "case",
+    "consequence",
+    "condition",
+    "caveat",
+    "catch",
+    "whole",
+    "story",
+    "qualifies",
+    "claim",
+    "statement",
+    "implies",
+    "imply",
+    "happens",
+    "result",
+    "circumstances",
+    "following",
+    "apply",
+    "hold",
+    "holds",
+    "attached",
+    "go",
+    "about",
+    "is",
+    "that",
 ];
 
-const NEGATIONS: &[&str] = &["not", "no", "never", "cannot", "can't", "don't", "doesn't", "isn't", "won't", "without", "nor"];
+const NEGATIONS: &[&str] =
+    &["not", "no", "never", "cannot", "can't", "don't", "doesn't", "isn't", "won't", "without", "nor"];
 
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '.' || c == '-'))
@@ -78,10 +148,8 @@ pub fn fidelity(pair: &Pair) -> f32 {
     }
     let supported = content.iter().filter(|w| evidence.contains(w.as_str())).count();
     let mut support = supported as f32 / content.len() as f32;
-    let missing_numbers = content
-        .iter()
-        .filter(|w| w.chars().any(|c| c.is_ascii_digit()) && !evidence.contains(w.as_str()))
-        .count();
+    let missing_numbers =
+        content.iter().filter(|w| w.chars().any(|c| c.is_ascii_digit()) && !evidence.contains(w.as_str())).count();
     for _ in 0..missing_numbers.min(4) {
         support *= 0.5;
     }

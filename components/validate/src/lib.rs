@@ -99,13 +99,14 @@ pub fn check(pair: &Pair, fidelity: f32, tokens: usize, config: &ExportConfig) -
         return Some(DropReason::MissingEvidence);
     }
     let conversation: Vec<Role> = pair.turns.iter().map(|t| t.role).skip_while(|r| *r == Role::System).collect();
-    let alternates = conversation.iter().enumerate().all(|(index, role)| {
-        *role == if index % 2 == 0 { Role::User } else { Role::Assistant }
-    });
+    let alternates = conversation
+        .iter()
+        .enumerate()
+        .all(|(index, role)| *role == if index % 2 == 0 { Role::User } else { Role::Assistant });
     if !alternates || conversation.is_empty() {
         return Some(DropReason::RolesNotAlternating);
     }
-    if conversation.len() % 2 != 0 {
+    if !conversation.len().is_multiple_of(2) {
         return Some(DropReason::OddTurnCount);
     }
     if pair.turns.iter().any(|t| t.content.trim().is_empty()) {
@@ -136,8 +137,8 @@ pub fn has_invalid_text(text: &str) -> bool {
 /// removed: links, emphasis markers, fences, ATX headings.
 pub fn has_markup(text: &str) -> bool {
     const PATTERNS: &[&str] = &[
-        "<div", "<span", "<p>", "</", "<br", "<img", "<a href", "<script", "<table", "<li>", "<ul>", "<ol>",
-        "&nbsp;", "&amp;", "&lt;", "&gt;", "&quot;", "](", "**", "```",
+        "<div", "<span", "<p>", "</", "<br", "<img", "<a href", "<script", "<table", "<li>", "<ul>", "<ol>", "&nbsp;",
+        "&amp;", "&lt;", "&gt;", "&quot;", "](", "**", "```",
     ];
     PATTERNS.iter().any(|pattern| text.contains(pattern))
         || text.lines().any(|line| {

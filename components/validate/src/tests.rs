@@ -15,7 +15,11 @@ fn pair(id: &str, turns: &[(Role, &str)]) -> Pair {
         id: id.to_string(),
         task: TaskType::DefinitionQa,
         turns: turns.iter().map(|(role, content)| Turn { role: *role, content: content.to_string() }).collect(),
-        evidence: vec![Evidence { document: "a.md".into(), span: Span::new(10, 10 + EVIDENCE.len()), text: EVIDENCE.into() }],
+        evidence: vec![Evidence {
+            document: "a.md".into(),
+            span: Span::new(10, 10 + EVIDENCE.len()),
+            text: EVIDENCE.into(),
+        }],
         difficulty: Difficulty::Medium,
         content_type: ContentType::Reference,
         chunk_index: 0,
@@ -27,7 +31,12 @@ fn qa(id: &str, answer: &str) -> Pair {
 }
 
 fn config() -> ExportConfig {
-    ExportConfig { dataset_name: "handbook".into(), max_sequence_tokens: 256, min_fidelity: 0.8, sources: vec!["a.md".into()] }
+    ExportConfig {
+        dataset_name: "handbook".into(),
+        max_sequence_tokens: 256,
+        min_fidelity: 0.8,
+        sources: vec!["a.md".into()],
+    }
 }
 
 #[test]
@@ -76,7 +85,12 @@ fn exports_every_format_with_the_shape_its_loader_expects() {
     assert_eq!(result.quality.faithful_share, 0.5);
     assert_eq!(result.dropped.len(), 1);
     let file = |name: &str| {
-        result.files.iter().find(|f| f.name == name).map(|f| f.contents.clone()).unwrap_or_else(|| panic!("{name} missing"))
+        result
+            .files
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.contents.clone())
+            .unwrap_or_else(|| panic!("{name} missing"))
     };
     let alpaca: Value = serde_json::from_str(&file("alpaca.json")).expect("alpaca is JSON");
     assert_eq!(alpaca[0]["instruction"], "When is the journal deleted?");

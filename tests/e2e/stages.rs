@@ -1,0 +1,170 @@
+//! The stage components called through the host's runner: success paths,
+//! typed guest errors, and the limits with the hostile test component.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use brightrun_host::components::{HOSTILE_ANALYZE_PATH, Stage};
+use brightrun_host::engine::Limits;
+use brightrun_host::stages::{StageFailure, Stages};
+use brightrun_host::types;
+
+fn stages(limits: Limits) -> Stages {
+    Stages::new(limits, None, &BTreeMap::new()).expect("the embedded components load")
+}
+
+fn hostile(limits: Limits) -> Stages {
+    let bytes = std::fs::read(HOSTILE_ANALYZE_PATH).expect("build.rs built the hostile component");
+    let overrides = BTreeMap::from([(Stage::Analyze, bytes)]);
+    Stages::new(limits, None, &overrides).expect("the hostile component loads as analyze")
+}
+
+fn guest_problem(result: Result<impl std::fmt::Debug, StageFailure>) -> (String, String) {
+    match result {
+        Err(StageFailure::Guest { problem, document, .. }) => (problem, document),
+        other => panic!("expected a guest error, got {other:?}"),
+    }
+}
+
+const MARKDOWN: &str = "# Cache\n\nThe page cache is a region of memory that holds recently used pages. \
+    Pages stay cached because reading them again from disk is slow.\n\n\
+    To clear the cache:\n\n1. Stop the service.\n2. Delete the cache folder.\n3. Start the service.\n";
+
+#[test]
+fn runs_every_stage_component_in_order() {
+    let stages = stages(Limits::default());
+    let document = stages.ingest("cache.md", None, MARKDOWN.as_bytes()).expect("ingests");
+    assert_eq!(document.title, "Cache");
+    assert_eq!(document.format, types::SourceFormat::Markdown);
+    let chunks = stages
+        .segment(std::slice::from_ref(&document), types::SegmentConfig { max_tokens: 256, overlap_tokens: 0 })
+        .expect("segments")
+        .remove(0)
+        .expect("segments the document");
+    assert_eq!(chunks.len(), 1);
+    let analysis = stages.analyze(&chunks[0]).expect("analyses");
+    assert_eq!(analysis.procedures.len(), 1);
+    let config = types::GenerateConfig { seed: 1, max_pairs_per_chunk: 8, tasks: Vec::new() };
+    let pairs = stages.generate(&chunks[0], &analysis, &config).expect("generates");
+    assert!(pairs.len() >= 3, "{pairs:?}");
+    for pair in &pairs {
+        for evidence in &pair.evidence {
+            let at = &document.text[evidence.span.start as usize..evidence.span.end as usize];
+            assert_eq!(at, evidence.text);
+        }
+    }
+    let diversified = stages
+        .diversify(&pairs, types::DiversifyConfig { shingle_words: 3, bands: 14, rows: 8, threshold: 0.7 })
+        .expect("dedups");
+    let export = types::ExportConfig {
+        dataset_name: "cache".into(),
+        max_sequence_tokens: 1024,
+        min_fidelity: 0.8,
+        sources: vec!["cache.md".into()],
+    };
+    let result = stages.validate_export(&diversified.kept, &export).expect("exports");
+    assert_eq!(result.quality.pairs_out as usize, diversified.kept.len());
+    let names: Vec<&str> = result.files.iter().map(|f| f.name.as_str()).collect();
+    for expected in ["alpaca.json", "sharegpt.json", "openai.jsonl", "pairs.jsonl", "dataset_info.json", "README.md"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let metrics = stages.metrics().snapshot();
+    assert_eq!(metrics.len(), 6);
+    assert!(metrics.iter().all(|m| m.ok && m.fuel > 0 && m.peak_memory > 0));
+}
+
+#[test]
+fn ingest_returns_a_typed_error_for_each_bad_input() {
+    let stages = stages(Limits::default());
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("empty.txt", b"", "empty-input"),
+        ("latin1.txt", b"caf\xe9 au lait", "invalid-encoding"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "unsupported-format"),
+        ("comment.md", b"<!-- only a comment -->\n", "no-content"),
+    ];
+    for (name, bytes, expected) in cases {
+        let (problem, document) = guest_problem(stages.ingest(name, None, bytes));
+        assert_eq!((problem.as_str(), document.as_str()), (expected, name));
+    }
+}
+
+#[test]
+fn segments_a_batch_with_one_result_per_document() {
+    let stages = stages(Limits::default());
+    let good = stages.ingest("cache.md", None, MARKDOWN.as_bytes()).expect("ingests");
+    let headings = stages.ingest("headings.md", None, b"# Only\n\n## Headings\n").expect("ingests");
+    let results =
+        stages.segment(&[good, headings], types::SegmentConfig { max_tokens: 256, overlap_tokens: 0 }).expect("runs");
+    assert_eq!(results.len(), 2);
+    assert!(results[0].as_ref().is_ok_and(|chunks| chunks.len() == 1));
+    assert!(matches!(&results[1], Err(StageFailure::Guest { problem, .. }) if problem == "no-content"));
+}
+
+#[test]
+fn segment_rejects_a_budget_it_cannot_meet() {
+    let stages = stages(Limits::default());
+    let document = stages.ingest("cache.md", None, MARKDOWN.as_bytes()).expect("ingests");
+    let results = stages.segment(&[document], types::SegmentConfig { max_tokens: 4, overlap_tokens: 0 }).expect("runs");
+    assert_eq!(
+        guest_problem(results.into_iter().next().expect("one result")),
+        ("invalid-config".to_string(), "cache.md".to_string())
+    );
+}
+
+fn chunk_with(text: &str) -> types::Chunk {
+    types::Chunk {
+        document: "hostile.md".into(),
+        index: 0,
+        section_path: Vec::new(),
+        span: types::Span { start: 0, end: text.len() as u32 },
+        body_start: 0,
+        text: text.into(),
+        token_count: 0,
+        blocks: vec![types::Block {
+            kind: types::BlockKind::Paragraph,
+            level: 0,
+            ordinal: None,
+            span: types::Span { start: 0, end: text.len() as u32 },
+            language: None,
+        }],
+    }
+}
+
+#[test]
+fn stops_a_guest_that_loops_forever_with_fuel() {
+    let limits = Limits { fuel_base: 50_000_000, fuel_per_input_byte: 0, ..Limits::default() };
+    let stages = hostile(limits);
+    let result = stages.analyze(&chunk_with("HOSTILE-LOOP-FOREVER"));
+    assert_eq!(result.err(), Some(StageFailure::OutOfFuel { stage: Stage::Analyze, fuel: 50_000_000 }));
+    // The failed store is gone; the same component serves the next call.
+    let analysis =
+        stages.analyze(&chunk_with("A cache is a store that keeps copies of data close to where it is used."));
+    assert!(analysis.is_ok(), "{analysis:?}");
+}
+
+#[test]
+fn stops_a_guest_that_loops_past_its_deadline() {
+    let limits = Limits { fuel_base: u64::MAX / 4, timeout: Duration::from_millis(300), ..Limits::default() };
+    let stages = hostile(limits);
+    let result = stages.analyze(&chunk_with("HOSTILE-LOOP-FOREVER"));
+    assert_eq!(result.err(), Some(StageFailure::Timeout { stage: Stage::Analyze, millis: 300 }));
+}
+
+#[test]
+fn stops_a_guest_that_allocates_without_bound() {
+    let limits = Limits { memory_bytes: 64 << 20, ..Limits::default() };
+    let stages = hostile(limits);
+    let result = stages.analyze(&chunk_with("HOSTILE-ALLOCATE-FOREVER"));
+    assert_eq!(result.err(), Some(StageFailure::OutOfMemory { stage: Stage::Analyze, limit_mib: 64 }));
+    let metrics = stages.metrics().snapshot();
+    assert!(metrics[0].peak_memory <= 64 << 20, "peak {}", metrics[0].peak_memory);
+}
+
+#[test]
+fn turns_a_guest_panic_into_a_trap() {
+    let stages = hostile(Limits::default());
+    match stages.analyze(&chunk_with("HOSTILE-PANIC")) {
+        Err(StageFailure::Trap { stage: Stage::Analyze, .. }) => {}
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}

@@ -1,0 +1,50 @@
+//! Shared helpers: paths, running the binary, reading its output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is in the workspace").to_path_buf()
+}
+
+/// The bundled example corpus.
+pub fn examples() -> PathBuf {
+    workspace().join("examples").join("corpus")
+}
+
+/// Runs `brightrun` with `args` and returns its output.
+pub fn brightrun(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_brightrun")).args(args).output().expect("the brightrun binary runs")
+}
+
+/// Runs `brightrun run` on `inputs` into `out`, caching compiled components in `cache`.
+pub fn run(inputs: &[&Path], out: &Path, cache: &Path, extra: &[&str]) -> Output {
+    let mut args: Vec<String> = vec!["run".into()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    args.extend(["--out".into(), out.display().to_string(), "--cache-dir".into(), cache.display().to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    brightrun(&refs)
+}
+
+/// Parses a JSON file.
+pub fn json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// Parses a JSON Lines file.
+pub fn json_lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("parsing a line of {}: {e}", path.display())))
+        .collect()
+}
+
+/// stderr as text, for assertions and failure messages.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
