@@ -357,6 +357,9 @@ fn windows(files: &[PathBuf]) -> Vec<&[PathBuf]> {
     windows
 }
 
+/// The pairs of one chunk, or why it failed (boxed: the error is large).
+type ChunkResult = Result<Vec<types::Pair>, Box<ErrorReport>>;
+
 /// A document on its way through a window.
 struct Item {
     report: DocumentReport,
@@ -435,7 +438,7 @@ fn process_window(
         .enumerate()
         .flat_map(|(index, item)| item.chunks.iter().map(move |chunk| (index, chunk)))
         .collect();
-    let results: Vec<(usize, Result<Vec<types::Pair>, Box<ErrorReport>>)> = work
+    let results: Vec<(usize, ChunkResult)> = work
         .par_iter()
         .map(|(index, chunk)| {
             let name = &items[*index].report.name;
