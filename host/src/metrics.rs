@@ -28,6 +28,20 @@ pub struct InvocationMetrics {
     pub ok: bool,
 }
 
+impl From<&InvocationMetrics> for crate::types::InvocationMetrics {
+    fn from(metrics: &InvocationMetrics) -> Self {
+        crate::types::InvocationMetrics {
+            stage: metrics.stage.as_str().to_string(),
+            wall_nanos: u64::try_from(metrics.wall.as_nanos()).unwrap_or(u64::MAX),
+            fuel: metrics.fuel,
+            peak_memory: metrics.peak_memory as u64,
+            bytes_in: metrics.bytes_in as u64,
+            bytes_out: metrics.bytes_out as u64,
+            ok: metrics.ok,
+        }
+    }
+}
+
 /// Collects invocation metrics from all worker threads.
 #[derive(Debug, Default)]
 pub struct MetricsSink {
@@ -124,6 +138,27 @@ pub fn aggregate(invocations: &[InvocationMetrics]) -> Vec<StageStats> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn converts_to_the_wit_record() {
+        let metrics = InvocationMetrics {
+            stage: Stage::Segment,
+            wall: Duration::from_micros(1500),
+            instantiate: Duration::from_micros(10),
+            fuel: 7,
+            peak_memory: 65536,
+            bytes_in: 3,
+            bytes_out: 4,
+            ok: false,
+        };
+        let record = crate::types::InvocationMetrics::from(&metrics);
+        assert_eq!(record.stage, "segment");
+        assert_eq!(record.wall_nanos, 1_500_000);
+        assert_eq!(
+            (record.fuel, record.peak_memory, record.bytes_in, record.bytes_out, record.ok),
+            (7, 65536, 3, 4, false)
+        );
+    }
 
     #[test]
     fn quantiles_use_nearest_rank() {

@@ -5,5 +5,6 @@
 #![allow(clippy::panic, clippy::unwrap_used, missing_docs)]
 
 mod cli;
+mod contract;
 mod stages;
 mod support;

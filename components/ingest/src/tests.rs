@@ -132,3 +132,71 @@ fn every_block_span_lies_on_char_boundaries() {
         assert!(block.span.slice(&doc.text).is_some(), "{block:?}");
     }
 }
+
+/// A tiny deterministic generator (xorshift64*) for the robustness tests.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+#[test]
+fn never_panics_and_keeps_spans_valid_on_arbitrary_input() {
+    let mut rng = Rng(0x1234_5678_9ABC_DEF0);
+    let pieces = [
+        "#",
+        "## ",
+        "- ",
+        "1. ",
+        "| a | b |\n|---|---|\n",
+        "```",
+        "> ",
+        "\n",
+        "\n\n",
+        " ",
+        "word",
+        "*",
+        "[x](y)",
+        "\t",
+        "\r\n",
+        "é",
+        "日本",
+        "<b>",
+        "    code",
+        "?",
+        ": ",
+        "\u{feff}",
+    ];
+    for round in 0..2000 {
+        let bytes: Vec<u8> = if round % 2 == 0 {
+            (0..rng.next() % 300).map(|_| rng.next() as u8).collect()
+        } else {
+            (0..rng.next() % 80).flat_map(|_| pieces[(rng.next() % pieces.len() as u64) as usize].bytes()).collect()
+        };
+        let name = if round % 3 == 0 { "fuzz.md" } else { "fuzz.txt" };
+        if let Ok(doc) = ingest(name, None, &bytes) {
+            for block in &doc.blocks {
+                assert!(block.span.slice(&doc.text).is_some_and(|t| !t.trim().is_empty()), "{bytes:?}: {block:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn survives_deeply_nested_quotes_and_lists() {
+    let quotes = format!("{}deep text\n", "> ".repeat(5000));
+    let doc = ingest("quotes.md", None, quotes.as_bytes()).expect("nested quotes decode");
+    assert!(doc.text.contains("deep text"));
+    let mut lists = String::new();
+    for depth in 0..500 {
+        lists.push_str(&"  ".repeat(depth));
+        lists.push_str("- item\n");
+    }
+    let doc = ingest("lists.md", None, lists.as_bytes()).expect("nested lists decode");
+    assert!(!doc.blocks.is_empty());
+}
