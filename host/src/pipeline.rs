@@ -305,10 +305,17 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
         files.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
-        .collect();
+    let mut entries: Vec<PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let hidden = entry.file_name().to_str().is_some_and(|name| name.starts_with('.'));
+        // Symlinks inside a folder are followed to files only: a link to a
+        // folder could loop back on itself.
+        let is_linked_dir = entry.file_type()?.is_symlink() && entry.path().is_dir();
+        if !hidden && !is_linked_dir {
+            entries.push(entry.path());
+        }
+    }
     entries.sort();
     for entry in entries {
         walk(&entry, files)?;

@@ -135,6 +135,8 @@ fn reports_each_bad_file_by_name_and_exports_the_rest() {
     std::fs::write(input.join("latin1.txt"), b"Caf\xe9 au lait is served at 10:00.\n").expect("write");
     std::fs::write(input.join("photo.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10").expect("write");
     std::fs::write(input.join("headings.md"), b"# Only\n\n## Headings\n").expect("write");
+    std::os::unix::fs::symlink(&input, input.join("loop")).expect("a symlink back to the folder");
+    std::fs::write(input.join(".hidden.md"), b"# Hidden\n\nNever read.\n").expect("write");
     let out = work.path().join("out");
     let output = run(&[&input], &out, &work.path().join("cache"), &["--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));

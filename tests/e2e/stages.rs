@@ -168,3 +168,27 @@ fn turns_a_guest_panic_into_a_trap() {
         other => panic!("expected a trap, got {other:?}"),
     }
 }
+
+#[test]
+fn pair_stages_return_typed_errors_for_out_of_range_config() {
+    let stages = stages(Limits::default());
+    let chunk = chunk_with("A cache is a store that keeps copies of data close to where it is used.");
+    let analysis = stages.analyze(&chunk).expect("analyses");
+    let zero_cap = types::GenerateConfig { seed: 0, max_pairs_per_chunk: 0, tasks: Vec::new() };
+    assert_eq!(
+        guest_problem(stages.generate(&chunk, &analysis, &zero_cap)),
+        ("invalid-config".to_string(), "hostile.md".to_string())
+    );
+    let no_bands = types::DiversifyConfig { shingle_words: 3, bands: 0, rows: 8, threshold: 0.7 };
+    assert_eq!(guest_problem(stages.diversify(&[], no_bands)), ("invalid-config".to_string(), "diversify".to_string()));
+    let no_length = types::ExportConfig {
+        dataset_name: "x".into(),
+        max_sequence_tokens: 0,
+        min_fidelity: 0.8,
+        sources: Vec::new(),
+    };
+    assert_eq!(
+        guest_problem(stages.validate_export(&[], &no_length)),
+        ("invalid-config".to_string(), "validate-export".to_string())
+    );
+}
