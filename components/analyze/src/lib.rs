@@ -177,13 +177,104 @@ fn is_content_word(word: &str) -> bool {
 
 /// Words that make a subject a pronoun or a question, never a term.
 const NOT_A_TERM: &[&str] = &[
-    "it", "this", "that", "these", "those", "there", "here", "he", "she", "they", "we", "you", "i", "what", "which",
-    "who", "when", "where", "how", "why", "each", "every", "all", "some", "one", "its", "our", "your", "their", "if",
-    "so", "but", "and", "or", "then", "also", "only", "once",
+    "previous",
+    "most",
+    "main",
+    "best",
+    "worst",
+    "biggest",
+    "following",
+    "above",
+    "below",
+    "same",
+    "other",
+    "first",
+    "next",
+    "last",
+    "former",
+    "latter",
+    "it",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "here",
+    "he",
+    "she",
+    "they",
+    "we",
+    "you",
+    "i",
+    "what",
+    "which",
+    "who",
+    "when",
+    "where",
+    "how",
+    "why",
+    "each",
+    "every",
+    "all",
+    "some",
+    "one",
+    "its",
+    "our",
+    "your",
+    "their",
+    "if",
+    "so",
+    "but",
+    "and",
+    "or",
+    "then",
+    "also",
+    "only",
+    "once",
+];
+
+/// Words that, first after "are", make a sentence a description rather than a definition.
+const NOT_A_MEANING: &[&str] = &[
+    "not",
+    "very",
+    "often",
+    "always",
+    "never",
+    "usually",
+    "also",
+    "only",
+    "still",
+    "now",
+    "sometimes",
+    "able",
+    "likely",
+    "unlikely",
+    "confident",
+    "responsible",
+    "available",
+    "free",
+    "safe",
+    "fast",
+    "slow",
+    "more",
+    "less",
+    "too",
+    "so",
+    "all",
+    "both",
+    "much",
+    "rarely",
+    "generally",
+    "typically",
+    "mostly",
+    "already",
 ];
 
 /// Words that show a subject is a clause ("SQLite assumes that X"), not a term.
-const CLAUSE_WORDS: &[&str] = &["that", "which", "who", "whom", "whose", "when", "if", "because", "where", "while"];
+const CLAUSE_WORDS: &[&str] = &[
+    "that", "which", "who", "whom", "whose", "when", "if", "because", "where", "while", "is", "are", "was", "were",
+    "has", "have", "does", "do", "can", "will", "may", "must", "should",
+];
 
 /// Copula patterns, most specific first: (pattern, keeps the article).
 const DEFINING_PATTERNS: &[&str] =
@@ -213,7 +304,27 @@ fn defining_sentence(sentence: &Sentence<'_>) -> Option<Definition> {
         let subject_words = words(subject);
         let meaning = trim_end_punctuation(text[at + pattern.len()..].trim());
         let max_subject_words = if *pattern == " are " { 3 } else { 5 };
-        let ok = !subject_words.is_empty()
+        // "X are renewed daily" or "X are confident that" describe, not define.
+        let first_meaning_word = words(meaning).first().map(|w| w.text.to_lowercase()).unwrap_or_default();
+        // A plural definition names a kind of thing: "X are Y of/that/which/for …".
+        let names_a_kind = [" of ", " that ", " which ", " who ", " for ", " used ", " where "]
+            .iter()
+            .any(|link| format!(" {meaning} ").contains(link));
+        // "X is the only/most/first …" ranks X; it does not say what X is.
+        let ranks = *pattern == " is the "
+            && [
+                "only", "most", "best", "first", "last", "same", "main", "next", "worst", "biggest", "largest",
+                "smallest",
+            ]
+            .contains(&first_meaning_word.as_str());
+        let describes = ranks
+            || (*pattern == " are "
+                && (first_meaning_word.ends_with("ed")
+                    || first_meaning_word.ends_with("ing")
+                    || NOT_A_MEANING.contains(&first_meaning_word.as_str())
+                    || !names_a_kind));
+        let ok = !describes
+            && !subject_words.is_empty()
             && subject_words.len() <= max_subject_words
             && !subject.contains([',', ';', '(', ':'])
             && !subject_words.iter().any(|w| CLAUSE_WORDS.contains(&w.text.to_lowercase().as_str()))
@@ -419,9 +530,13 @@ fn procedures(chunk: &Chunk) -> Vec<Procedure> {
         let mostly_imperative = imperative * 2 > items.len();
         // A numbered list is a procedure when a sentence ending in ":" introduces
         // it or its items are instructions; a bullet list only in the second case.
+        let introduces_steps = introduction.as_deref().is_some_and(|intro| {
+            let lower = intro.to_lowercase();
+            lower.starts_with("to ") || lower.contains("step") || lower.contains("follow")
+        });
         let is_procedure = items.len() >= 2
             && questions * 2 < items.len()
-            && (mostly_imperative || (ordered && introduction.is_some()));
+            && (mostly_imperative || (ordered && (introduces_steps || imperative > 0)));
         if is_procedure {
             let goal =
                 introduction.or_else(|| chunk.section_path.last().cloned()).unwrap_or_else(|| "this task".to_string());
@@ -459,6 +574,7 @@ const MARKERS: &[(&str, ReasoningKind)] = &[
     ("which means", ReasoningKind::Consequence),
     ("thus", ReasoningKind::Consequence),
     ("unless", ReasoningKind::Condition),
+    ("if and only if", ReasoningKind::Condition),
     ("only if", ReasoningKind::Condition),
     ("if", ReasoningKind::Condition),
     ("however", ReasoningKind::Contrast),
@@ -515,6 +631,8 @@ fn reasoning(sentence: &Sentence<'_>) -> Option<Reasoning> {
         let (premise, explanation) = if at == 0 {
             // "Because X, Y." / "If X, Y.": the clause up to the comma is the explanation.
             let (clause, main) = after_marker.split_once(',')?;
+            let main = main.trim_start();
+            let main = main.strip_prefix("then ").unwrap_or(main);
             (clean(main), clean(clause))
         } else {
             (clean(&text[..at]), clean(after_marker))
@@ -536,9 +654,11 @@ fn reasoning(sentence: &Sentence<'_>) -> Option<Reasoning> {
 /// A question block (heading or paragraph ending in "?") followed by the
 /// prose and list blocks up to the next heading or question.
 fn faq_entries(chunk: &Chunk) -> Vec<FaqEntry> {
+    // A question ends in "?", or carries an FAQ label ("(3) …", "Q: …") even
+    // when it is phrased as a statement.
     let is_question = |kind: BlockKind, text: &str| {
         matches!(kind, BlockKind::Heading | BlockKind::Paragraph)
-            && text.trim_end().ends_with('?')
+            && (text.trim_end().ends_with('?') || has_faq_label(text))
             && words(text).len() <= 30
     };
     let mut out = Vec::new();
@@ -564,6 +684,18 @@ fn faq_entries(chunk: &Chunk) -> Vec<FaqEntry> {
         out.push(FaqEntry { question, answer: answer.to_string(), answer_span });
     }
     out
+}
+
+/// True for text that starts with an FAQ label: "Q:", "Q." or "(3)".
+fn has_faq_label(text: &str) -> bool {
+    let text = text.trim_start();
+    if text.starts_with("Q:") || text.starts_with("Q. ") {
+        return true;
+    }
+    text.strip_prefix('(').is_some_and(|rest| {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        digits > 0 && rest[digits..].starts_with(") ")
+    })
 }
 
 /// The question without a leading label such as "Q:", "Q.", "(3)" or "3.".

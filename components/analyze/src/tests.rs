@@ -56,6 +56,16 @@ fn finds_definitions_by_pattern() {
         ("It is a good idea to restart the service first.", None),
         ("This is the most common mistake people make.", None),
         ("When the disk is full, writes fail with an error.", None),
+        ("Certificates are renewed automatically 30 days before they expire.", None),
+        ("Chat messages are easy to miss at night.", None),
+        ("The most common cause is a full message queue.", None),
+        ("The unix VFS is the only one that refers to locks.", None),
+        ("The developers of SQLite are confident that it is robust.", None),
+        ("The previous example is a specific case of a more general problem.", None),
+        (
+            "Checkpoints are copies of the log folded back into the database file.",
+            Some(("Checkpoints", "copies of the log folded back into the database file")),
+        ),
     ];
     for (sentence, expected) in cases {
         let analysis = analyze(&chunk(&[], &[para(sentence)])).expect("analyses");
@@ -180,6 +190,47 @@ fn errors_when_chunk_text_does_not_match_its_span() {
     c.span.end += 5;
     let error = analyze(&c).expect_err("mismatch");
     assert_eq!(error.to_string(), "doc.md: no content: chunk 0 has 15 bytes of text for a span of 20 bytes");
+}
+
+#[test]
+fn ends_an_faq_answer_at_the_next_labelled_question() {
+    let c = chunk(
+        &["FAQ"],
+        &[
+            para("(2) What datatypes does it support?"),
+            para("It uses dynamic typing."),
+            para("(3) It lets me insert a string into an integer column!"),
+            para("This is a feature, not a bug."),
+        ],
+    );
+    let analysis = analyze(&c).expect("analyses");
+    let entries: Vec<(&str, &str)> = analysis.faq.iter().map(|f| (f.question.as_str(), f.answer.as_str())).collect();
+    assert_eq!(
+        entries,
+        [
+            ("What datatypes does it support?", "It uses dynamic typing."),
+            ("It lets me insert a string into an integer column!", "This is a feature, not a bug."),
+        ]
+    );
+}
+
+#[test]
+fn does_not_take_numbered_headings_for_questions() {
+    let c = chunk(&["Intro"], &[(BlockKind::Heading, None, "1. Introduction"), para("Some text follows here.")]);
+    assert!(analyze(&c).expect("analyses").faq.is_empty());
+}
+
+#[test]
+fn reads_a_numbered_list_of_reasons_as_no_procedure() {
+    let c = chunk(
+        &["Exclusive mode"],
+        &[
+            para("The advantage of exclusive mode is that disk I/O is reduced in three ways:"),
+            (BlockKind::ListItem, Some(1), "The change counter is not incremented."),
+            (BlockKind::ListItem, Some(2), "The shared memory is not used."),
+        ],
+    );
+    assert!(analyze(&c).expect("analyses").procedures.is_empty());
 }
 
 #[test]

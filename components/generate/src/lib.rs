@@ -231,7 +231,8 @@ fn factual(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bo
             let lower = claim.text.to_lowercase();
             // Only specific concepts make a good subject: a phrase, or a long word seen twice.
             let specific = |c: &&brightrun_types::Concept| {
-                c.term.contains(' ') || (c.term.chars().count() >= 6 && c.mentions >= 2)
+                let acronym_or_name = c.term.chars().skip(1).any(char::is_uppercase);
+                c.term.contains(' ') || acronym_or_name || c.mentions >= 3
             };
             let concept = analysis.concepts.iter().filter(specific).find(|c| lower.contains(&c.term.to_lowercase()))?;
             let pick = phrase.pick(TaskType::FactualQa, &claim.text, templates::template_count(TaskType::FactualQa));

@@ -49,8 +49,27 @@ fn upper_first(text: &str) -> String {
     }
 }
 
+/// A term as it reads mid-sentence: "Write transactions" → "write
+/// transactions", while names ("Northwind Relay") and acronyms ("SQLite") stay.
+fn term_in_sentence(term: &str) -> String {
+    let words: Vec<&str> = term.split_whitespace().collect();
+    let capitalised = |w: &&str| w.chars().next().is_some_and(char::is_uppercase);
+    if words.len() > 1 && words.iter().all(capitalised) {
+        return term.to_string();
+    }
+    let first = words.first().copied().unwrap_or("");
+    if first.chars().skip(1).any(char::is_uppercase) {
+        return term.to_string();
+    }
+    let mut chars = term.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 pub(crate) fn definition(term: &str, section: &str, plural: bool, pick: usize) -> String {
-    let term = &lower_first(term);
+    let term = &term_in_sentence(term);
     let is = if plural { "are" } else { "is" };
     match pick % template_count(TaskType::DefinitionQa) {
         0 => format!("What {is} {term}?"),
@@ -65,8 +84,16 @@ pub(crate) fn definition(term: &str, section: &str, plural: bool, pick: usize) -
 
 pub(crate) fn procedure(goal: &str, pick: usize) -> String {
     let goal = goal.trim();
+    // A goal that is itself an instruction ("If X, check Y") is quoted whole.
+    if ["If ", "When ", "Before ", "After ", "Once "].iter().any(|p| goal.starts_with(p)) {
+        return match pick % 2 {
+            0 => format!("{goal}. What are the steps, in order?"),
+            _ => format!("{goal}. How exactly do I do that?"),
+        };
+    }
     // "To rotate the key" reads naturally as "How do I rotate the key?".
     if let Some(rest) = goal.strip_prefix("To ").or_else(|| goal.strip_prefix("to ")) {
+        let rest = rest.replace(" your ", " my ");
         return match pick % 3 {
             0 => format!("How do I {rest}?"),
             1 => format!("What steps do I follow to {rest}?"),
@@ -125,6 +152,7 @@ pub(crate) fn faq(question: &str, pick: usize) -> String {
 }
 
 pub(crate) fn factual(concept: &str, section: &str, pick: usize) -> String {
+    let concept = &term_in_sentence(concept);
     match pick % template_count(TaskType::FactualQa) {
         0 => format!("What does the section on {} say about {concept}?", lower_first(section)),
         1 => format!("What should I know about {concept}?"),
