@@ -1,7 +1,5 @@
 //! Small text utilities: words with offsets, sentences, stopwords, syllables.
 
-use unicode_segmentation::UnicodeSegmentation;
-
 /// A word and its byte offset in the text it was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Word<'a> {
@@ -38,16 +36,7 @@ pub fn words(text: &str) -> Vec<Word<'_>> {
     words
 }
 
-/// Sentences of `text` as (byte offset, trimmed sentence).
-pub fn sentences(text: &str) -> Vec<(usize, &str)> {
-    text.split_sentence_bound_indices()
-        .filter_map(|(offset, sentence)| {
-            let lead = sentence.len() - sentence.trim_start().len();
-            let trimmed = sentence.trim();
-            (!trimmed.is_empty()).then_some((offset + lead, trimmed))
-        })
-        .collect()
-}
+pub use brightrun_types::sentences;
 
 /// Common English function words, which are never concepts on their own.
 const STOPWORDS: &[&str] = &[

@@ -25,7 +25,6 @@ mod component;
 use brightrun_types::{
     Analysis, BlockKind, Chunk, Evidence, GenerateConfig, Pair, Result, Role, Span, StageError, TaskType, Turn,
 };
-use unicode_segmentation::UnicodeSegmentation;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 pub use templates::template_count;
@@ -255,15 +254,13 @@ fn summary(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing) -> Vec<Candida
             continue;
         }
         let Some(text) = chunk.text_at(block.span) else { continue };
-        for (offset, sentence) in text.split_sentence_bound_indices() {
-            let lead = sentence.len() - sentence.trim_start().len();
-            let trimmed = sentence.trim();
+        for (offset, trimmed) in brightrun_types::sentences(text) {
             if trimmed.split_whitespace().count() < 5 || trimmed.ends_with('?') || trimmed.ends_with(':') {
                 continue;
             }
             let lower = trimmed.to_lowercase();
             let score = analysis.concepts.iter().filter(|c| lower.contains(&c.term.to_lowercase())).count();
-            let start = block.span.start as usize + offset + lead;
+            let start = block.span.start as usize + offset;
             sentences.push((Span::new(start, start + trimmed.len()), score));
         }
     }

@@ -15,7 +15,6 @@ mod component;
 
 use brightrun_types::tokenizer::Tokenizer;
 use brightrun_types::{Block, BlockKind, Chunk, Document, Result, SegmentConfig, Span, StageError};
-use unicode_segmentation::UnicodeSegmentation;
 
 /// Smallest budget accepted: below this a heading and one sentence rarely fit.
 pub const MIN_MAX_TOKENS: u32 = 16;
@@ -157,7 +156,7 @@ fn units(document: &Document, tokenizer: &Tokenizer) -> Vec<Unit> {
                 units.push(Unit { span: block.span, tokens: tokenizer.count(text), heading: None })
             }
             BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Quote => {
-                for (offset, sentence) in sentence_spans(text) {
+                for (offset, sentence) in brightrun_types::sentences(text) {
                     let start = block.span.start as usize + offset;
                     units.push(Unit {
                         span: Span::new(start, start + sentence.len()),
@@ -169,18 +168,6 @@ fn units(document: &Document, tokenizer: &Tokenizer) -> Vec<Unit> {
         }
     }
     units
-}
-
-/// Sentences of `text` as (byte offset, trimmed sentence), by UAX #29
-/// sentence boundaries.
-pub fn sentence_spans(text: &str) -> Vec<(usize, &str)> {
-    text.split_sentence_bound_indices()
-        .filter_map(|(offset, sentence)| {
-            let trimmed_start = sentence.len() - sentence.trim_start().len();
-            let trimmed = sentence.trim();
-            (!trimmed.is_empty()).then_some((offset + trimmed_start, trimmed))
-        })
-        .collect()
 }
 
 #[cfg(test)]

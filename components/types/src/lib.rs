@@ -14,6 +14,20 @@ pub mod wit;
 #[cfg(feature = "tokenizer")]
 pub mod tokenizer;
 
+/// Sentences of `text` as (byte offset, trimmed sentence), by Unicode
+/// sentence boundaries (UAX #29). Every stage that reasons about sentences
+/// uses this one definition, so their offsets agree.
+pub fn sentences(text: &str) -> Vec<(usize, &str)> {
+    use unicode_segmentation::UnicodeSegmentation;
+    text.split_sentence_bound_indices()
+        .filter_map(|(offset, sentence)| {
+            let lead = sentence.len() - sentence.trim_start().len();
+            let trimmed = sentence.trim();
+            (!trimmed.is_empty()).then_some((offset + lead, trimmed))
+        })
+        .collect()
+}
+
 /// A half-open byte range `[start, end)` into a document's normalised text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Span {
