@@ -8,6 +8,8 @@ pub(crate) mod shared {
     wasmtime::component::bindgen!({
         world: "shared-types",
         path: "../wit",
+        // Stage results are cached as JSON (see crate::cache).
+        additional_derives: [serde::Serialize, serde::Deserialize],
     });
 }
 

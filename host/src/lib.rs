@@ -7,6 +7,7 @@
 //! CLI and the tests; every call is measured ([`metrics`]).
 
 mod bindings;
+pub mod cache;
 pub mod components;
 pub mod engine;
 pub mod metrics;

@@ -79,11 +79,14 @@ struct RunArgs {
     /// Fuel of one invocation before its input is counted (about one unit per instruction).
     #[arg(long, default_value_t = Limits::default().fuel_base)]
     fuel: u64,
-    /// Where compiled components are cached [default: ~/.cache/brightrun].
+    /// Where compiled components and stage results (stages.sqlite) are cached [default: ~/.cache/brightrun].
     #[arg(long)]
     cache_dir: Option<PathBuf>,
-    /// Compile components on every start instead of caching them.
-    #[arg(long)]
+    /// Keep stage results in Redis instead of SQLite: redis://HOST:PORT[/DB].
+    #[arg(long, value_name = "URL")]
+    cache: Option<String>,
+    /// Cache nothing: recompute every stage and recompile the components.
+    #[arg(long, conflicts_with = "cache")]
     no_cache: bool,
     /// Replace a stage's bundled component: STAGE=PATH (e.g. analyze=my_analyzer.wasm).
     #[arg(long, value_parser = parse_stage_component)]
@@ -128,6 +131,8 @@ fn run(args: RunArgs) -> ExitCode {
     options.limits.fuel_base = args.fuel;
     options.limits.max_instances = u32::try_from(options.jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
     options.cache_dir = if args.no_cache { None } else { args.cache_dir.or(options.cache_dir) };
+    options.stage_cache = !args.no_cache;
+    options.cache_url = args.cache;
     options.stage_components = args.stage_component.into_iter().collect::<BTreeMap<_, _>>();
 
     let progress = Bars::new(args.quiet);
@@ -230,6 +235,12 @@ fn print_summary(report: &RunReport, options: &RunOptions) {
             quality.faithful_share * 100.0,
             quality.mean_fidelity
         );
+    }
+    if report.cache.enabled {
+        let (hits, misses) =
+            report.cache.stages.iter().fold((0, 0), |(h, m), s| (h + s.memory_hits + s.store_hits, m + s.misses));
+        let store = report.cache.store.as_deref().unwrap_or("memory only");
+        eprintln!("cache: {hits} stage results reused, {misses} computed ({store})");
     }
     eprintln!();
     eprintln!(

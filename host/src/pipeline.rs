@@ -13,10 +13,11 @@ use std::time::Instant;
 use anyhow::Context;
 use rayon::prelude::*;
 
+use crate::cache::{CacheKey, DEFAULT_MEMORY_BUDGET, StageCache, open_store};
 use crate::components::Stage;
 use crate::engine::Limits;
 use crate::metrics::aggregate;
-use crate::report::{Counts, DocumentReport, ErrorReport, QualityReport, RunReport, Settings};
+use crate::report::{CacheReport, Counts, DocumentReport, ErrorReport, QualityReport, RunReport, Settings};
 use crate::stages::{StageFailure, Stages};
 use crate::types;
 
@@ -89,8 +90,13 @@ pub struct RunOptions {
     pub formats: Vec<ExportFormat>,
     /// Per-invocation limits.
     pub limits: Limits,
-    /// Where compiled components are cached; `None` compiles every time.
+    /// Where compiled components and (by default) stage results are cached;
+    /// `None` compiles every time.
     pub cache_dir: Option<PathBuf>,
+    /// Whether stage results are cached at all.
+    pub stage_cache: bool,
+    /// A `redis://` URL to keep stage results in, instead of SQLite in `cache_dir`.
+    pub cache_url: Option<String>,
     /// Components that replace the embedded ones, by stage.
     pub stage_components: BTreeMap<Stage, PathBuf>,
 }
@@ -113,6 +119,8 @@ impl RunOptions {
             formats: ExportFormat::ALL.to_vec(),
             limits: Limits::default(),
             cache_dir: crate::engine::default_cache_dir(),
+            stage_cache: true,
+            cache_url: None,
             stage_components: BTreeMap::new(),
         }
     }
@@ -179,15 +187,21 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         overrides.insert(*stage, bytes);
     }
     let stages = Stages::new(options.limits, options.cache_dir.as_deref(), &overrides)?;
+    let cache = if options.stage_cache {
+        let store = open_store(options.cache_url.as_deref(), options.cache_dir.as_deref())?;
+        Some(StageCache::new(DEFAULT_MEMORY_BUDGET, store))
+    } else {
+        None
+    };
+    let run = Run { stages: &stages, cache: cache.as_ref(), options };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.max(1))
         .thread_name(|index| format!("brightrun-worker-{index}"))
         .build()
         .context("starting the worker pool")?;
 
-    let outcomes: Vec<DocumentOutcome> = pool.install(|| {
-        windows(&files).into_iter().flat_map(|window| process_window(&stages, options, window, progress)).collect()
-    });
+    let outcomes: Vec<DocumentOutcome> = pool
+        .install(|| windows(&files).into_iter().flat_map(|window| process_window(&run, window, progress)).collect());
 
     let mut documents = Vec::new();
     let mut errors = Vec::new();
@@ -205,7 +219,9 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
 
     progress.phase("diversify");
-    let kept = match stages.diversify(&pairs, options.diversify) {
+    let diversified =
+        run.cached(Stage::Diversify, &options.diversify, &pairs, || stages.diversify(&pairs, options.diversify));
+    let kept = match diversified {
         Ok(result) => {
             for count in &result.counts {
                 *dropped.entry(drop_reason_name(count.reason).to_string()).or_default() += count.count as usize;
@@ -226,7 +242,9 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         min_fidelity: options.min_fidelity,
         sources,
     };
-    let exported = match stages.validate_export(&kept, &export_config) {
+    let validated =
+        run.cached(Stage::ValidateExport, &export_config, &kept, || stages.validate_export(&kept, &export_config));
+    let exported = match validated {
         Ok(result) => Some(result),
         Err(failure) => {
             errors.push(run_error(Stage::ValidateExport, failure));
@@ -272,6 +290,11 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         counts,
         quality,
         stages: aggregate(&stages.metrics().snapshot()),
+        cache: CacheReport {
+            store: cache.as_ref().and_then(StageCache::describe),
+            enabled: cache.is_some(),
+            stages: cache.as_ref().map(StageCache::stats).unwrap_or_default(),
+        },
         components: stages.components().to_vec(),
         elapsed_s: started.elapsed().as_secs_f64(),
         files: written,
@@ -344,6 +367,34 @@ pub const SEGMENT_BATCH_BYTES: usize = 1 << 20;
 /// Most documents in one segment call.
 pub const SEGMENT_BATCH_DOCS: usize = 64;
 
+/// What every step of a run shares.
+struct Run<'a> {
+    stages: &'a Stages,
+    cache: Option<&'a StageCache>,
+    options: &'a RunOptions,
+}
+
+impl Run<'_> {
+    /// `compute`'s result for (`stage`, `config`, `input`), from the cache when
+    /// it has it. A key that cannot be computed only skips the cache.
+    fn cached<T, C, I>(
+        &self,
+        stage: Stage,
+        config: &C,
+        input: &I,
+        compute: impl FnOnce() -> Result<T, StageFailure>,
+    ) -> Result<T, StageFailure>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        C: serde::Serialize,
+        I: serde::Serialize,
+    {
+        let Some(cache) = self.cache else { return compute() };
+        let key = CacheKey::new(stage, self.stages.digest(stage), config, input).ok();
+        cache.get_or_compute(stage, key, compute)
+    }
+}
+
 /// Consecutive runs of `files` whose sizes add up to at most [`WINDOW_BYTES`].
 fn windows(files: &[PathBuf]) -> Vec<&[PathBuf]> {
     let mut windows = Vec::new();
@@ -377,13 +428,9 @@ struct Item {
 
 /// Runs ingest, segment (batched) and analyze + generate (per chunk) for the
 /// files of one window, all in parallel on the current pool.
-fn process_window(
-    stages: &Stages,
-    options: &RunOptions,
-    files: &[PathBuf],
-    progress: &dyn Progress,
-) -> Vec<DocumentOutcome> {
-    let mut items: Vec<Item> = files.par_iter().map(|file| read_and_ingest(stages, file)).collect();
+fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> Vec<DocumentOutcome> {
+    let (stages, options) = (run.stages, run.options);
+    let mut items: Vec<Item> = files.par_iter().map(|file| read_and_ingest(run, file)).collect();
     for item in items.iter().filter(|item| item.document.is_none()) {
         progress.document_finished(&item.report.name, item.errors.first().map(|e| &e.failure));
     }
@@ -392,8 +439,22 @@ fn process_window(
     // document at a time, so a hostile document cannot take others down.
     let mut batches: Vec<(Vec<usize>, Vec<types::Document>)> = Vec::new();
     let mut batch_bytes = 0;
+    let mut segmented: Vec<(usize, Result<Vec<types::Chunk>, StageFailure>)> = Vec::new();
+    let mut keys: BTreeMap<usize, CacheKey> = BTreeMap::new();
     for (index, item) in items.iter_mut().enumerate() {
         let Some(document) = item.document.take() else { continue };
+        if let Some(cache) = run.cache {
+            let key = CacheKey::new(Stage::Segment, stages.digest(Stage::Segment), &options.segment, &document).ok();
+            // A hit is served here; a miss is batched and stored below.
+            let hit: Result<Vec<types::Chunk>, ()> = cache.get_or_compute(Stage::Segment, key, || Err(()));
+            if let Ok(chunks) = hit {
+                segmented.push((index, Ok(chunks)));
+                continue;
+            }
+            if let Some(key) = key {
+                keys.insert(index, key);
+            }
+        }
         let full = batches.last().is_none_or(|(_, docs)| {
             docs.len() >= SEGMENT_BATCH_DOCS || batch_bytes + document.text.len() > SEGMENT_BATCH_BYTES
         });
@@ -407,7 +468,7 @@ fn process_window(
             docs.push(document);
         }
     }
-    let segmented: Vec<(usize, Result<Vec<types::Chunk>, StageFailure>)> = batches
+    let computed: Vec<(usize, Result<Vec<types::Chunk>, StageFailure>)> = batches
         .par_iter()
         .flat_map_iter(|(indices, docs)| {
             let results = match stages.segment(docs, options.segment) {
@@ -424,6 +485,13 @@ fn process_window(
             indices.iter().copied().zip(results).collect::<Vec<_>>()
         })
         .collect();
+    for (index, result) in &computed {
+        if let (Some(cache), Some(key), Ok(chunks)) = (run.cache, keys.get(index), result) {
+            cache.store(Stage::Segment, *key, chunks);
+        }
+    }
+    segmented.extend(computed);
+    segmented.sort_by_key(|(index, _)| *index);
     for (index, result) in segmented {
         let item = &mut items[index];
         match result {
@@ -449,13 +517,14 @@ fn process_window(
         .par_iter()
         .map(|(index, chunk)| {
             let name = &items[*index].report.name;
-            let result = stages
-                .analyze(chunk)
+            let result = run
+                .cached(Stage::Analyze, &(), chunk, || stages.analyze(chunk))
                 .map_err(|failure| Box::new(document_error(name, Stage::Analyze, Some(chunk.index), failure)))
                 .and_then(|analysis| {
-                    stages
-                        .generate(chunk, &analysis, &options.generate)
-                        .map_err(|failure| Box::new(document_error(name, Stage::Generate, Some(chunk.index), failure)))
+                    run.cached(Stage::Generate, &options.generate, &(chunk, &analysis), || {
+                        stages.generate(chunk, &analysis, &options.generate)
+                    })
+                    .map_err(|failure| Box::new(document_error(name, Stage::Generate, Some(chunk.index), failure)))
                 });
             progress.chunk_finished();
             (*index, result)
@@ -493,7 +562,7 @@ fn process_window(
 }
 
 /// Reads and ingests one file; a failure is recorded on the item.
-fn read_and_ingest(stages: &Stages, file: &Path) -> Item {
+fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
     let name = file.display().to_string();
     let mut item = Item {
         report: DocumentReport {
@@ -528,7 +597,9 @@ fn read_and_ingest(stages: &Stages, file: &Path) -> Item {
             return item;
         }
     };
-    match stages.ingest(&name, media_type(file), &bytes) {
+    let media = media_type(file);
+    let input = (&name, blake3::hash(&bytes).to_hex().to_string());
+    match run.cached(Stage::Ingest, &media, &input, || run.stages.ingest(&name, media, &bytes)) {
         Ok(document) => {
             item.report.format = Some(format_name(document.format).to_string());
             item.document = Some(document);
@@ -594,6 +665,7 @@ fn settings(options: &RunOptions) -> Settings {
         max_sequence_tokens: options.max_sequence_tokens,
         min_fidelity: options.min_fidelity,
         limits: options.limits,
+        stage_cache: options.stage_cache,
         formats: options.formats.iter().map(|f| f.as_str().to_string()).collect(),
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::cache::StageCacheStats;
 use crate::components::Stage;
 use crate::engine::Limits;
 use crate::metrics::StageStats;
@@ -28,10 +29,23 @@ pub struct RunReport {
     pub stages: Vec<StageStats>,
     /// How the components were loaded.
     pub components: Vec<ComponentInfo>,
+    /// Stage-result cache hits and misses.
+    pub cache: CacheReport,
     /// Wall-clock time of the run, in seconds.
     pub elapsed_s: f64,
     /// Files written to the output folder.
     pub files: Vec<String>,
+}
+
+/// The stage-result cache over a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheReport {
+    /// Whether stage results were cached.
+    pub enabled: bool,
+    /// The persistent layer: `sqlite:<path>` or a `redis://` URL.
+    pub store: Option<String>,
+    /// Per stage: memory hits, store hits, misses, corrupt entries.
+    pub stages: Vec<StageCacheStats>,
 }
 
 /// Settings the run used, so a report says how it was made.
@@ -63,6 +77,8 @@ pub struct Settings {
     pub min_fidelity: f32,
     /// Per-invocation limits.
     pub limits: Limits,
+    /// Whether stage results were cached.
+    pub stage_cache: bool,
     /// Export formats written.
     pub formats: Vec<String>,
 }

@@ -244,6 +244,11 @@ impl Stages {
         &self.components
     }
 
+    /// The digest of the component serving `stage` (part of every cache key).
+    pub fn digest(&self, stage: Stage) -> &str {
+        self.components.iter().find(|c| c.stage == stage).map_or("", |c| c.digest.as_str())
+    }
+
     /// The limits each call runs under.
     pub fn limits(&self) -> &Limits {
         &self.limits

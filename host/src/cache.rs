@@ -1,0 +1,480 @@
+//! Content-addressed cache of stage results.
+//!
+//! A result is keyed by BLAKE3 over (stage, the component's digest, the
+//! stage's config, the stage's input), so a second run over unchanged inputs
+//! does no stage work, an edited document recomputes only its own results,
+//! and a rebuilt component or a changed setting invalidates exactly what it
+//! affects. Two layers: an in-process LRU bounded in bytes, then a
+//! persistent store — SQLite (one file under the cache directory, the
+//! default) or Redis (shared by several hosts).
+//!
+//! Values are enveloped: a magic number, a format version and a BLAKE3
+//! checksum of the payload. An entry that fails any check (truncated,
+//! corrupted, written by another program or another version) is counted as
+//! corrupt, treated as a miss and overwritten: never trusted.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::components::Stage;
+
+/// First bytes of every cached value.
+const MAGIC: &[u8; 4] = b"BRC1";
+/// Bumped when the value encoding changes; older entries become misses.
+const FORMAT_VERSION: u32 = 1;
+/// Bytes before the payload: magic, version, checksum.
+const HEADER_BYTES: usize = 4 + 4 + 32;
+
+/// A cache key: BLAKE3 of what determines a stage's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CacheKey([u8; 32]);
+
+impl CacheKey {
+    /// The key for `stage` run by the component with `component_digest` on
+    /// `input` with `config`. Both are hashed through their JSON form, which
+    /// is stable for the records the WIT package defines.
+    pub fn new(stage: Stage, component_digest: &str, config: &impl Serialize, input: &impl Serialize) -> Result<Self> {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(stage.as_str().as_bytes());
+        hasher.update(&[0]);
+        hasher.update(component_digest.as_bytes());
+        hasher.update(&[0]);
+        serde_json::to_writer(HashWriter(&mut hasher), config).context("hashing a stage config")?;
+        hasher.update(&[0]);
+        serde_json::to_writer(HashWriter(&mut hasher), input).context("hashing a stage input")?;
+        Ok(CacheKey(*hasher.finalize().as_bytes()))
+    }
+
+    /// The key as bytes, for stores.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+/// Feeds serde_json's output straight into the hasher, without a buffer.
+struct HashWriter<'a>(&'a mut blake3::Hasher);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Wraps `payload` in the envelope.
+pub fn seal(payload: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(HEADER_BYTES + payload.len());
+    value.extend_from_slice(MAGIC);
+    value.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    value.extend_from_slice(blake3::hash(payload).as_bytes());
+    value.extend_from_slice(payload);
+    value
+}
+
+/// The payload of a sealed value, or `None` when any check fails.
+pub fn open(value: &[u8]) -> Option<&[u8]> {
+    if value.len() < HEADER_BYTES || &value[..4] != MAGIC {
+        return None;
+    }
+    let version = u32::from_le_bytes(value[4..8].try_into().ok()?);
+    let payload = &value[HEADER_BYTES..];
+    (version == FORMAT_VERSION && blake3::hash(payload).as_bytes() == &value[8..40]).then_some(payload)
+}
+
+/// A persistent key-value store for sealed values.
+pub trait KvStore: Send + Sync {
+    /// The value under `key`, if any. `Err` for a store that cannot be read
+    /// (the cache then treats it as a miss and says so once).
+    fn get(&self, key: &CacheKey) -> Result<Option<Vec<u8>>>;
+    /// Stores `value` under `key`, replacing any previous value.
+    fn put(&self, key: &CacheKey, value: &[u8]) -> Result<()>;
+    /// What the report calls the store: `sqlite:<path>` or `redis://…`.
+    fn describe(&self) -> String;
+}
+
+/// SQLite: one table in one file; the embedded default.
+pub struct SqliteStore {
+    connection: Mutex<rusqlite::Connection>,
+    path: String,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`. WAL mode lets a reader
+    /// and the writer proceed together; `synchronous = NORMAL` is safe with
+    /// WAL and a cache can lose its last writes on power loss without harm.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let connection =
+            rusqlite::Connection::open(path).with_context(|| format!("opening the cache {}", path.display()))?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA busy_timeout = 5000;
+                 CREATE TABLE IF NOT EXISTS stage_results (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;",
+            )
+            .with_context(|| format!("preparing the cache {}", path.display()))?;
+        Ok(SqliteStore { connection: Mutex::new(connection), path: path.display().to_string() })
+    }
+}
+
+impl KvStore for SqliteStore {
+    fn get(&self, key: &CacheKey) -> Result<Option<Vec<u8>>> {
+        let connection = self.connection.lock().map_err(|_| anyhow::anyhow!("cache connection poisoned"))?;
+        let mut statement = connection.prepare_cached("SELECT value FROM stage_results WHERE key = ?1")?;
+        let mut rows = statement.query([key.as_bytes().as_slice()])?;
+        match rows.next()? {
+            // Whatever type another program stored, hand its bytes to the envelope check.
+            Some(row) => Ok(Some(row.get_ref(0)?.as_bytes_or_null()?.unwrap_or_default().to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&self, key: &CacheKey, value: &[u8]) -> Result<()> {
+        let connection = self.connection.lock().map_err(|_| anyhow::anyhow!("cache connection poisoned"))?;
+        let mut statement =
+            connection.prepare_cached("INSERT OR REPLACE INTO stage_results (key, value) VALUES (?1, ?2)")?;
+        statement.execute(rusqlite::params![key.as_bytes().as_slice(), value])?;
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("sqlite:{}", self.path)
+    }
+}
+
+/// Redis: shared by every host that points at it. Keys are namespaced
+/// `brightrun:stage:<hex>`.
+pub struct RedisStore {
+    client: redis::Client,
+    connections: Mutex<Vec<redis::Connection>>,
+    url: String,
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://host:port[/db]`) and checks it answers.
+    pub fn open(url: &str) -> Result<Self> {
+        let client = redis::Client::open(url).with_context(|| format!("parsing the Redis URL {url}"))?;
+        let mut connection = client.get_connection().with_context(|| format!("connecting to {url}"))?;
+        redis::cmd("PING").query::<String>(&mut connection).with_context(|| format!("pinging {url}"))?;
+        Ok(RedisStore { client, connections: Mutex::new(vec![connection]), url: url.to_string() })
+    }
+
+    fn redis_key(key: &CacheKey) -> String {
+        let mut text = String::with_capacity(16 + 64);
+        text.push_str("brightrun:stage:");
+        for byte in key.as_bytes() {
+            text.push_str(&format!("{byte:02x}"));
+        }
+        text
+    }
+
+    /// Runs `f` on a pooled connection (opening one if all are busy).
+    fn with_connection<T>(&self, f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>) -> Result<T> {
+        let pooled = self.connections.lock().ok().and_then(|mut pool| pool.pop());
+        let mut connection = match pooled {
+            Some(connection) => connection,
+            None => self.client.get_connection().with_context(|| format!("connecting to {}", self.url))?,
+        };
+        let result = f(&mut connection).with_context(|| format!("talking to {}", self.url))?;
+        if let Ok(mut pool) = self.connections.lock() {
+            pool.push(connection);
+        }
+        Ok(result)
+    }
+}
+
+impl KvStore for RedisStore {
+    fn get(&self, key: &CacheKey) -> Result<Option<Vec<u8>>> {
+        let name = Self::redis_key(key);
+        self.with_connection(|connection| redis::cmd("GET").arg(&name).query(connection))
+    }
+
+    fn put(&self, key: &CacheKey, value: &[u8]) -> Result<()> {
+        let name = Self::redis_key(key);
+        self.with_connection(|connection| redis::cmd("SET").arg(&name).arg(value).query(connection))
+    }
+
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+}
+
+/// Hit and miss counts of one stage.
+#[derive(Debug, Default)]
+struct Counters {
+    memory_hits: AtomicU64,
+    store_hits: AtomicU64,
+    misses: AtomicU64,
+    corrupt: AtomicU64,
+    store_errors: AtomicU64,
+}
+
+/// Cache figures of one stage, for the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StageCacheStats {
+    /// The stage.
+    pub stage: Option<Stage>,
+    /// Results served from the in-process LRU.
+    pub memory_hits: u64,
+    /// Results served from the persistent store.
+    pub store_hits: u64,
+    /// Results computed.
+    pub misses: u64,
+    /// Entries that failed their checks and were recomputed.
+    pub corrupt: u64,
+    /// Reads or writes the persistent store refused.
+    pub store_errors: u64,
+}
+
+/// The in-process layer: sealed values by key, and their total size in bytes.
+type MemoryLayer = (lru::LruCache<CacheKey, std::sync::Arc<Vec<u8>>>, usize);
+
+/// The two-layer cache of stage results.
+pub struct StageCache {
+    memory: Mutex<MemoryLayer>,
+    memory_budget: usize,
+    store: Option<Box<dyn KvStore>>,
+    counters: [Counters; 6],
+}
+
+impl StageCache {
+    /// A cache with an in-process LRU of `memory_budget` bytes in front of `store`.
+    pub fn new(memory_budget: usize, store: Option<Box<dyn KvStore>>) -> Self {
+        StageCache {
+            memory: Mutex::new((lru::LruCache::unbounded(), 0)),
+            memory_budget,
+            store,
+            counters: Default::default(),
+        }
+    }
+
+    /// What the persistent layer is, if any.
+    pub fn describe(&self) -> Option<String> {
+        self.store.as_ref().map(|store| store.describe())
+    }
+
+    fn counters(&self, stage: Stage) -> &Counters {
+        let index = Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0);
+        &self.counters[index]
+    }
+
+    /// The cached result under `key`, or the result of `compute`, which is
+    /// then stored. Only `Ok` results are cached: failures may be transient
+    /// (a deadline) and must be retried.
+    pub fn get_or_compute<T, E>(
+        &self,
+        stage: Stage,
+        key: Option<CacheKey>,
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let Some(key) = key else { return compute() };
+        let counters = self.counters(stage);
+        if let Some(value) = self.lookup(stage, &key) {
+            return Ok(value);
+        }
+        counters.misses.fetch_add(1, Ordering::Relaxed);
+        let result = compute()?;
+        self.store(stage, key, &result);
+        Ok(result)
+    }
+
+    /// Stores a result computed outside [`StageCache::get_or_compute`] (a
+    /// batched call whose parts are cached one by one).
+    pub fn store<T: Serialize>(&self, stage: Stage, key: CacheKey, value: &T) {
+        let Ok(payload) = serde_json::to_vec(value) else { return };
+        let sealed = seal(&payload);
+        if let Some(store) = &self.store
+            && store.put(&key, &sealed).is_err()
+        {
+            self.counters(stage).store_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        self.remember(key, sealed);
+    }
+
+    fn lookup<T: DeserializeOwned>(&self, stage: Stage, key: &CacheKey) -> Option<T> {
+        let counters = self.counters(stage);
+        let remembered = self.memory.lock().ok().and_then(|mut memory| memory.0.get(key).cloned());
+        if let Some(sealed) = remembered
+            && let Some(value) = open(&sealed).and_then(|payload| serde_json::from_slice(payload).ok())
+        {
+            counters.memory_hits.fetch_add(1, Ordering::Relaxed);
+            return Some(value);
+        }
+        let store = self.store.as_ref()?;
+        let sealed = match store.get(key) {
+            Ok(Some(sealed)) => sealed,
+            Ok(None) => return None,
+            Err(_) => {
+                counters.store_errors.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+        };
+        match open(&sealed).and_then(|payload| serde_json::from_slice(payload).ok()) {
+            Some(value) => {
+                counters.store_hits.fetch_add(1, Ordering::Relaxed);
+                self.remember(*key, sealed);
+                Some(value)
+            }
+            None => {
+                counters.corrupt.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Keeps `sealed` in the LRU, evicting the least recently used entries
+    /// beyond the byte budget. Values larger than a quarter of the budget are
+    /// not kept in memory at all.
+    fn remember(&self, key: CacheKey, sealed: Vec<u8>) {
+        if sealed.len() > self.memory_budget / 4 {
+            return;
+        }
+        let Ok(mut memory) = self.memory.lock() else { return };
+        let (entries, bytes) = &mut *memory;
+        *bytes += sealed.len();
+        if let Some(previous) = entries.put(key, std::sync::Arc::new(sealed)) {
+            *bytes -= previous.len();
+        }
+        while *bytes > self.memory_budget {
+            match entries.pop_lru() {
+                Some((_, evicted)) => *bytes -= evicted.len(),
+                None => break,
+            }
+        }
+    }
+
+    /// Figures per stage, for stages the cache saw.
+    pub fn stats(&self) -> Vec<StageCacheStats> {
+        Stage::ALL
+            .iter()
+            .zip(&self.counters)
+            .map(|(stage, c)| StageCacheStats {
+                stage: Some(*stage),
+                memory_hits: c.memory_hits.load(Ordering::Relaxed),
+                store_hits: c.store_hits.load(Ordering::Relaxed),
+                misses: c.misses.load(Ordering::Relaxed),
+                corrupt: c.corrupt.load(Ordering::Relaxed),
+                store_errors: c.store_errors.load(Ordering::Relaxed),
+            })
+            .filter(|s| s.memory_hits + s.store_hits + s.misses > 0)
+            .collect()
+    }
+}
+
+/// Opens the persistent layer `spec` names: a `redis://` URL, or otherwise
+/// the SQLite file `stages.sqlite` in `cache_dir`.
+pub fn open_store(spec: Option<&str>, cache_dir: Option<&Path>) -> Result<Option<Box<dyn KvStore>>> {
+    match spec {
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Ok(Some(Box::new(RedisStore::open(url)?)))
+        }
+        Some(other) => anyhow::bail!("unsupported cache \"{other}\": expected a redis:// URL"),
+        None => match cache_dir {
+            Some(dir) => Ok(Some(Box::new(SqliteStore::open(&dir.join("stages.sqlite"))?))),
+            None => Ok(None),
+        },
+    }
+}
+
+/// The in-process LRU budget: 256 MiB.
+pub const DEFAULT_MEMORY_BUDGET: usize = 256 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> CacheKey {
+        CacheKey::new(Stage::Analyze, "digest", &n, &"input").expect("hashes")
+    }
+
+    #[test]
+    fn keys_change_with_every_part() {
+        let base = CacheKey::new(Stage::Analyze, "d1", &1, &"x").expect("hashes");
+        assert_eq!(base, CacheKey::new(Stage::Analyze, "d1", &1, &"x").expect("hashes"));
+        for other in [
+            CacheKey::new(Stage::Generate, "d1", &1, &"x"),
+            CacheKey::new(Stage::Analyze, "d2", &1, &"x"),
+            CacheKey::new(Stage::Analyze, "d1", &2, &"x"),
+            CacheKey::new(Stage::Analyze, "d1", &1, &"y"),
+        ] {
+            assert_ne!(base, other.expect("hashes"));
+        }
+    }
+
+    #[test]
+    fn refuses_values_that_fail_their_checks() {
+        let sealed = seal(b"payload");
+        assert_eq!(open(&sealed), Some(&b"payload"[..]));
+        let mut flipped = sealed.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(open(&flipped), None, "checksum");
+        assert_eq!(open(&sealed[..10]), None, "truncated");
+        assert_eq!(open(b"{\"json\": true} from someone else"), None, "foreign");
+        let mut other_version = sealed.clone();
+        other_version[4] = 9;
+        assert_eq!(open(&other_version), None, "version");
+    }
+
+    #[test]
+    fn serves_from_sqlite_after_a_restart_and_recomputes_corrupt_entries() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("stages.sqlite");
+        let cache = StageCache::new(1 << 20, Some(Box::new(SqliteStore::open(&path).expect("opens"))));
+        let computed: Result<Vec<u32>, ()> = cache.get_or_compute(Stage::Analyze, Some(key(1)), || Ok(vec![1, 2, 3]));
+        assert_eq!(computed, Ok(vec![1, 2, 3]));
+        drop(cache);
+
+        let cache = StageCache::new(1 << 20, Some(Box::new(SqliteStore::open(&path).expect("reopens"))));
+        let served: Result<Vec<u32>, ()> = cache.get_or_compute(Stage::Analyze, Some(key(1)), || Err(()));
+        assert_eq!(served, Ok(vec![1, 2, 3]), "served without computing");
+        let again: Result<Vec<u32>, ()> = cache.get_or_compute(Stage::Analyze, Some(key(1)), || Err(()));
+        assert_eq!(again, Ok(vec![1, 2, 3]));
+        let stats = cache.stats();
+        assert_eq!((stats[0].store_hits, stats[0].memory_hits, stats[0].misses), (1, 1, 0));
+        drop(cache);
+
+        let connection = rusqlite::Connection::open(&path).expect("opens");
+        connection.execute("UPDATE stage_results SET value = x'00112233'", []).expect("corrupts");
+        drop(connection);
+        let cache = StageCache::new(1 << 20, Some(Box::new(SqliteStore::open(&path).expect("reopens"))));
+        let recomputed: Result<Vec<u32>, ()> = cache.get_or_compute(Stage::Analyze, Some(key(1)), || Ok(vec![4]));
+        assert_eq!(recomputed, Ok(vec![4]));
+        let stats = cache.stats();
+        assert_eq!((stats[0].corrupt, stats[0].misses), (1, 1));
+    }
+
+    #[test]
+    fn does_not_cache_failures() {
+        let cache = StageCache::new(1 << 20, None);
+        let failed: Result<u32, &str> = cache.get_or_compute(Stage::Segment, Some(key(2)), || Err("deadline"));
+        assert_eq!(failed, Err("deadline"));
+        let retried: Result<u32, &str> = cache.get_or_compute(Stage::Segment, Some(key(2)), || Ok(7));
+        assert_eq!(retried, Ok(7));
+    }
+
+    #[test]
+    fn keeps_the_memory_layer_within_its_budget() {
+        let cache = StageCache::new(4096, None);
+        for n in 0..100u8 {
+            let _: Result<Vec<u8>, ()> = cache.get_or_compute(Stage::Analyze, Some(key(n)), || Ok(vec![n; 100]));
+        }
+        let memory = cache.memory.lock().expect("lock");
+        assert!(memory.1 <= 4096, "{} bytes kept", memory.1);
+        assert!(memory.0.len() > 1 && memory.0.len() < 100, "{} entries kept", memory.0.len());
+    }
+}

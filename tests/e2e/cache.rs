@@ -1,0 +1,209 @@
+//! The stage-result cache through the real binary: reuse on a second run,
+//! recompute only what changed, corrupt entries, SQLite and a real Redis.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{examples, json, run, stderr};
+
+/// (stage, hits, misses, corrupt) per stage from a report.
+fn cache_figures(out: &Path) -> Vec<(String, u64, u64, u64)> {
+    let report = json(&out.join("report.json"));
+    report["cache"]["stages"]
+        .as_array()
+        .expect("cache stages")
+        .iter()
+        .map(|s| {
+            let n = |key: &str| s[key].as_u64().unwrap_or(0);
+            (
+                s["stage"].as_str().unwrap_or("").to_string(),
+                n("memory_hits") + n("store_hits"),
+                n("misses"),
+                n("corrupt"),
+            )
+        })
+        .collect()
+}
+
+fn misses(figures: &[(String, u64, u64, u64)], stage: &str) -> u64 {
+    figures.iter().find(|f| f.0 == stage).map_or(0, |f| f.2)
+}
+
+fn hits(figures: &[(String, u64, u64, u64)], stage: &str) -> u64 {
+    figures.iter().find(|f| f.0 == stage).map_or(0, |f| f.1)
+}
+
+fn copy_examples(to: &Path) {
+    std::fs::create_dir_all(to).expect("folder");
+    for entry in std::fs::read_dir(examples()).expect("examples") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+    }
+}
+
+fn dataset(out: &Path) -> String {
+    std::fs::read_to_string(out.join("openai.jsonl")).expect("openai.jsonl")
+}
+
+#[test]
+fn reuses_every_stage_result_and_recomputes_only_the_edited_document() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let input = work.path().join("corpus");
+    copy_examples(&input);
+    let cache = work.path().join("cache");
+
+    let first = work.path().join("first");
+    let output = run(&[&input], &first, &cache, &["--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let cold = cache_figures(&first);
+    assert!(cold.iter().all(|(_, hits, _, _)| *hits == 0), "{cold:?}");
+    assert_eq!(misses(&cold, "ingest"), 7);
+
+    let second = work.path().join("second");
+    assert!(run(&[&input], &second, &cache, &["--quiet"]).status.success());
+    let warm = cache_figures(&second);
+    assert!(warm.iter().all(|(_, _, misses, _)| *misses == 0), "a second run does no stage work: {warm:?}");
+    let report = json(&second.join("report.json"));
+    let calls: u64 =
+        report["stages"].as_array().map_or(0, |s| s.iter().map(|x| x["invocations"].as_u64().unwrap_or(0)).sum());
+    assert_eq!(calls, 0, "no component was called");
+    assert_eq!(dataset(&first), dataset(&second));
+
+    // Edit one document: only its results (and the global stages) are recomputed.
+    let edited = input.join("oncall-handbook.txt");
+    let mut text = std::fs::read_to_string(&edited).expect("read");
+    text.push_str("\nPager hygiene\n\nA pager is a device that receives pages. Engineers must test the pager every Monday because a silent pager misses incidents.\n");
+    std::fs::write(&edited, text).expect("write");
+    let third = work.path().join("third");
+    assert!(run(&[&input], &third, &cache, &["--quiet"]).status.success());
+    let figures = cache_figures(&third);
+    assert_eq!((misses(&figures, "ingest"), hits(&figures, "ingest")), (1, 6), "{figures:?}");
+    assert_eq!((misses(&figures, "segment"), hits(&figures, "segment")), (1, 6), "{figures:?}");
+    let handbook_chunks = json(&third.join("report.json"))["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .find(|d| d["name"].as_str().is_some_and(|n| n.ends_with("oncall-handbook.txt")))
+        .and_then(|d| d["chunks"].as_u64())
+        .expect("handbook chunks");
+    assert!(misses(&figures, "analyze") <= handbook_chunks, "{figures:?}");
+    assert!(hits(&figures, "analyze") > 100, "{figures:?}");
+    assert_eq!(misses(&figures, "diversify"), 1);
+    assert!(dataset(&third).contains("test the pager every Monday"), "the edit reaches the dataset");
+
+    // A changed setting invalidates the stages it feeds, not the ones before.
+    let reseeded = work.path().join("reseeded");
+    assert!(run(&[&input], &reseeded, &cache, &["--quiet", "--seed", "7"]).status.success());
+    let figures = cache_figures(&reseeded);
+    assert_eq!(misses(&figures, "analyze"), 0, "{figures:?}");
+    assert!(misses(&figures, "generate") > 100, "{figures:?}");
+}
+
+#[test]
+fn recomputes_corrupt_entries_instead_of_trusting_them() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let input = examples().join("incident-runbook.md");
+    let cache = work.path().join("cache");
+    let first = work.path().join("first");
+    assert!(run(&[&input], &first, &cache, &["--quiet"]).status.success());
+    let connection = rusqlite::Connection::open(cache.join("stages.sqlite")).expect("the SQLite cache exists");
+    let changed = connection
+        .execute("UPDATE stage_results SET value = substr(value, 1, length(value) - 1) || x'00'", [])
+        .expect("corrupts");
+    assert!(changed > 0);
+    drop(connection);
+    let second = work.path().join("second");
+    let output = run(&[&input], &second, &cache, &["--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let figures = cache_figures(&second);
+    assert!(figures.iter().all(|(_, hits, _, corrupt)| *hits == 0 && *corrupt > 0), "{figures:?}");
+    assert_eq!(dataset(&first), dataset(&second));
+}
+
+#[test]
+fn caches_nothing_with_no_cache() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let cache = work.path().join("cache");
+    let out = work.path().join("out");
+    let output = run(&[&examples().join("incident-runbook.md")], &out, &cache, &["--quiet", "--no-cache"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = json(&out.join("report.json"));
+    assert_eq!(report["cache"]["enabled"], false);
+    assert!(!cache.exists(), "nothing written under the cache dir");
+}
+
+/// A `redis-server` of our own on a free loopback port, stopped on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("address").port();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs Debian's redis-server)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "redis-server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Redis { child, port, _dir: dir }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn shares_stage_results_between_hosts_through_redis() {
+    let redis = Redis::start();
+    let work = tempfile::tempdir().expect("temp dir");
+    let input = examples().join("rate-limiting-explained.md");
+    // Two "hosts" with separate local cache dirs: only Redis is shared.
+    let host_a: PathBuf = work.path().join("host-a");
+    let host_b: PathBuf = work.path().join("host-b");
+    let url = redis.url();
+    let first = work.path().join("first");
+    let output = run(&[&input], &first, &host_a, &["--quiet", "--cache", &url]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let second = work.path().join("second");
+    let output = run(&[&input], &second, &host_b, &["--quiet", "--cache", &url]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let figures = cache_figures(&second);
+    assert!(figures.iter().all(|(_, hits, misses, _)| *misses == 0 && *hits > 0), "{figures:?}");
+    assert_eq!(json(&second.join("report.json"))["cache"]["store"], url.as_str());
+    assert!(!host_b.join("stages.sqlite").exists(), "Redis replaces SQLite");
+    assert_eq!(dataset(&first), dataset(&second));
+}
+
+#[test]
+fn exits_3_with_a_clear_message_when_redis_is_unreachable() {
+    let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("address").port();
+    let work = tempfile::tempdir().expect("temp dir");
+    let url = format!("redis://127.0.0.1:{port}/");
+    let output =
+        run(&[&examples()], &work.path().join("out"), &work.path().join("cache"), &["--quiet", "--cache", &url]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&url), "{}", stderr(&output));
+}
