@@ -44,28 +44,17 @@ impl CacheKey {
         hasher.update(&[0]);
         hasher.update(component_digest.as_bytes());
         hasher.update(&[0]);
-        serde_json::to_writer(HashWriter(&mut hasher), config).context("hashing a stage config")?;
+        // Serialised whole, then hashed: serde_json writes token by token, and
+        // many tiny hasher updates cost more than the buffer.
+        hasher.update(&serde_json::to_vec(config).context("hashing a stage config")?);
         hasher.update(&[0]);
-        serde_json::to_writer(HashWriter(&mut hasher), input).context("hashing a stage input")?;
+        hasher.update(&serde_json::to_vec(input).context("hashing a stage input")?);
         Ok(CacheKey(*hasher.finalize().as_bytes()))
     }
 
     /// The key as bytes, for stores.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
-    }
-}
-
-/// Feeds serde_json's output straight into the hasher, without a buffer.
-struct HashWriter<'a>(&'a mut blake3::Hasher);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -98,18 +87,30 @@ pub trait KvStore: Send + Sync {
     fn put(&self, key: &CacheKey, value: &[u8]) -> Result<()>;
     /// What the report calls the store: `sqlite:<path>` or `redis://…`.
     fn describe(&self) -> String;
+    /// Writes anything buffered. Called at the end of a run; a store that
+    /// writes through does nothing.
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
-/// SQLite: one table in one file; the embedded default.
+/// Writes buffered before a SQLite transaction commits them together: one
+/// transaction per value costs more than the stage work it saves.
+const SQLITE_WRITE_BATCH: usize = 512;
+
+/// SQLite: one table in one file; the embedded default. Writes are buffered
+/// and committed in batches of [`SQLITE_WRITE_BATCH`] (a crash loses at most
+/// one batch, which the next run recomputes).
 pub struct SqliteStore {
     connection: Mutex<rusqlite::Connection>,
+    pending: Mutex<Vec<(CacheKey, Vec<u8>)>>,
     path: String,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`. WAL mode lets a reader
     /// and the writer proceed together; `synchronous = NORMAL` is safe with
-    /// WAL and a cache can lose its last writes on power loss without harm.
+    /// WAL, and a cache can lose its last writes on power loss without harm.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -118,18 +119,59 @@ impl SqliteStore {
             rusqlite::Connection::open(path).with_context(|| format!("opening the cache {}", path.display()))?;
         connection
             .execute_batch(
-                "PRAGMA journal_mode = WAL;
+                // Values are kilobytes to megabytes: a rowid table (not WITHOUT ROWID,
+                // which suits small rows), 16 KiB pages, a 64 MiB page cache and
+                // memory-mapped reads keep SQLite's I/O calls few.
+                "PRAGMA page_size = 16384;
+                 PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
                  PRAGMA busy_timeout = 5000;
-                 CREATE TABLE IF NOT EXISTS stage_results (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;",
+                 PRAGMA cache_size = -65536;
+                 PRAGMA mmap_size = 268435456;
+                 CREATE TABLE IF NOT EXISTS stage_results (key BLOB PRIMARY KEY, value BLOB NOT NULL);",
             )
             .with_context(|| format!("preparing the cache {}", path.display()))?;
-        Ok(SqliteStore { connection: Mutex::new(connection), path: path.display().to_string() })
+        Ok(SqliteStore {
+            connection: Mutex::new(connection),
+            pending: Mutex::new(Vec::new()),
+            path: path.display().to_string(),
+        })
+    }
+
+    fn write(&self, batch: Vec<(CacheKey, Vec<u8>)>) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut connection = self.connection.lock().map_err(|_| anyhow::anyhow!("cache connection poisoned"))?;
+        let transaction = connection.transaction()?;
+        {
+            let mut statement =
+                transaction.prepare_cached("INSERT OR REPLACE INTO stage_results (key, value) VALUES (?1, ?2)")?;
+            for (key, value) in &batch {
+                statement.execute(rusqlite::params![key.as_bytes().as_slice(), value])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
 impl KvStore for SqliteStore {
     fn get(&self, key: &CacheKey) -> Result<Option<Vec<u8>>> {
+        let buffered = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|pending| pending.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone()));
+        if buffered.is_some() {
+            return Ok(buffered);
+        }
         let connection = self.connection.lock().map_err(|_| anyhow::anyhow!("cache connection poisoned"))?;
         let mut statement = connection.prepare_cached("SELECT value FROM stage_results WHERE key = ?1")?;
         let mut rows = statement.query([key.as_bytes().as_slice()])?;
@@ -141,15 +183,24 @@ impl KvStore for SqliteStore {
     }
 
     fn put(&self, key: &CacheKey, value: &[u8]) -> Result<()> {
-        let connection = self.connection.lock().map_err(|_| anyhow::anyhow!("cache connection poisoned"))?;
-        let mut statement =
-            connection.prepare_cached("INSERT OR REPLACE INTO stage_results (key, value) VALUES (?1, ?2)")?;
-        statement.execute(rusqlite::params![key.as_bytes().as_slice(), value])?;
-        Ok(())
+        let full = {
+            let mut pending = self.pending.lock().map_err(|_| anyhow::anyhow!("cache buffer poisoned"))?;
+            pending.push((*key, value.to_vec()));
+            (pending.len() >= SQLITE_WRITE_BATCH).then(|| std::mem::take(&mut *pending))
+        };
+        match full {
+            Some(batch) => self.write(batch),
+            None => Ok(()),
+        }
     }
 
     fn describe(&self) -> String {
         format!("sqlite:{}", self.path)
+    }
+
+    fn flush(&self) -> Result<()> {
+        let batch = self.pending.lock().map(|mut pending| std::mem::take(&mut *pending)).unwrap_or_default();
+        self.write(batch)
     }
 }
 
@@ -354,6 +405,14 @@ impl StageCache {
                 Some((_, evicted)) => *bytes -= evicted.len(),
                 None => break,
             }
+        }
+    }
+
+    /// Writes what the persistent store buffers; `Err` when it cannot.
+    pub fn flush(&self) -> Result<()> {
+        match &self.store {
+            Some(store) => store.flush(),
+            None => Ok(()),
         }
     }
 

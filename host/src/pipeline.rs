@@ -252,6 +252,14 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         }
     };
 
+    if let Some(Err(error)) = cache.as_ref().map(StageCache::flush) {
+        // A cache that cannot be written costs the next run time, not this run its output.
+        errors.push(run_error(
+            Stage::ValidateExport,
+            StageFailure::Host { stage: Stage::ValidateExport, message: format!("writing the stage cache: {error:#}") },
+        ));
+    }
+
     progress.phase("write");
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("creating the output folder {}", options.out.display()))?;
