@@ -12,6 +12,7 @@ pub mod components;
 pub mod engine;
 pub mod metrics;
 pub mod pipeline;
+pub mod profile;
 pub mod report;
 pub mod stages;
 

@@ -91,6 +91,12 @@ struct RunArgs {
     /// Replace a stage's bundled component: STAGE=PATH (e.g. analyze=my_analyzer.wasm).
     #[arg(long, value_parser = parse_stage_component)]
     stage_component: Vec<(Stage, PathBuf)>,
+    /// Alert when a stage's p95 latency exceeds this many milliseconds.
+    #[arg(long, value_name = "MS")]
+    alert_p95_ms: Option<f64>,
+    /// Alert when a call's linear memory exceeds this many MiB.
+    #[arg(long, value_name = "MIB")]
+    alert_memory_mib: Option<f64>,
     /// Print no progress bars or summary.
     #[arg(long, short)]
     quiet: bool,
@@ -129,7 +135,8 @@ fn run(args: RunArgs) -> ExitCode {
     options.limits.memory_bytes = args.memory_limit_mib.saturating_mul(1 << 20);
     options.limits.timeout = Duration::from_secs(args.timeout_secs.max(1));
     options.limits.fuel_base = args.fuel;
-    options.limits.max_instances = u32::try_from(options.jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
+    options.alerts.stage_p95_ms = args.alert_p95_ms;
+    options.alerts.peak_memory_mib = args.alert_memory_mib;
     options.cache_dir = if args.no_cache { None } else { args.cache_dir.or(options.cache_dir) };
     options.stage_cache = !args.no_cache;
     options.cache_url = args.cache;
@@ -142,6 +149,9 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(report) => {
             for error in &report.errors {
                 eprintln!("error: {}", error.message);
+            }
+            for alert in &report.profile.alerts {
+                eprintln!("alert: {alert}");
             }
             if !args.quiet {
                 print_summary(&report, &options);
@@ -260,6 +270,9 @@ fn print_summary(report: &RunReport, options: &RunOptions) {
             stage.peak_memory as f64 / (1 << 20) as f64,
             stage.mb_per_s
         );
+    }
+    for recommendation in &report.profile.recommendations {
+        eprintln!("hint: {recommendation}");
     }
     eprintln!();
     eprintln!("wrote {} to {}", report.files.join(", "), options.out.display());

@@ -17,7 +17,7 @@ use crate::cache::{CacheKey, DEFAULT_MEMORY_BUDGET, StageCache, open_store};
 use crate::components::Stage;
 use crate::engine::Limits;
 use crate::metrics::aggregate;
-use crate::report::{CacheReport, Counts, DocumentReport, ErrorReport, QualityReport, RunReport, Settings};
+use crate::report::{CacheReport, Choice, Counts, DocumentReport, ErrorReport, QualityReport, RunReport, Settings};
 use crate::stages::{StageFailure, Stages};
 use crate::types;
 
@@ -72,8 +72,10 @@ pub struct RunOptions {
     pub inputs: Vec<PathBuf>,
     /// Folder the dataset is written to (created if missing).
     pub out: PathBuf,
-    /// Worker threads.
+    /// Worker threads; 0 chooses from the machine's cores and memory (see [`choose_jobs`]).
     pub jobs: usize,
+    /// Thresholds that raise alerts in the report.
+    pub alerts: crate::profile::AlertThresholds,
     /// Chunk budget.
     pub segment: types::SegmentConfig,
     /// Generation settings.
@@ -109,7 +111,8 @@ impl RunOptions {
         RunOptions {
             inputs,
             out,
-            jobs: std::thread::available_parallelism().map_or(2, usize::from),
+            jobs: 0,
+            alerts: crate::profile::AlertThresholds::default(),
             segment: types::SegmentConfig { max_tokens: 512, overlap_tokens: 64 },
             generate: types::GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new() },
             diversify: types::DiversifyConfig { shingle_words: 3, bands: 14, rows: 8, threshold: 0.7 },
@@ -186,7 +189,25 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         let bytes = std::fs::read(path).with_context(|| format!("reading the {stage} component {}", path.display()))?;
         overrides.insert(*stage, bytes);
     }
-    let stages = Stages::new(options.limits, options.cache_dir.as_deref(), &overrides)?;
+    let mut choices = Vec::new();
+    let (jobs, reason) = choose_jobs(options);
+    choices.push(Choice { setting: "jobs".into(), value: jobs.to_string(), reason });
+    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let mean_kib = total_bytes as f64 / files.len().max(1) as f64 / 1024.0;
+    let batch_docs = ((SEGMENT_BATCH_BYTES as f64 / 1024.0 / mean_kib.max(1.0)) as usize).clamp(1, SEGMENT_BATCH_DOCS);
+    choices.push(Choice {
+        setting: "segment batch".into(),
+        value: format!("about {batch_docs} documents per call"),
+        reason: format!(
+            "documents average {mean_kib:.0} KiB and a call carries up to {} KiB or {SEGMENT_BATCH_DOCS} documents, so the tokenizer's start-up is paid about {} times instead of {}",
+            SEGMENT_BATCH_BYTES / 1024,
+            files.len().div_ceil(batch_docs),
+            files.len()
+        ),
+    });
+    let mut limits = options.limits;
+    limits.max_instances = u32::try_from(jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
+    let stages = Stages::new(limits, options.cache_dir.as_deref(), &overrides)?;
     let cache = if options.stage_cache {
         let store = open_store(options.cache_url.as_deref(), options.cache_dir.as_deref())?;
         Some(StageCache::new(DEFAULT_MEMORY_BUDGET, store))
@@ -195,7 +216,7 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
     };
     let run = Run { stages: &stages, cache: cache.as_ref(), options };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
+        .num_threads(jobs)
         .thread_name(|index| format!("brightrun-worker-{index}"))
         .build()
         .context("starting the worker pool")?;
@@ -292,11 +313,17 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
     let report = RunReport {
         version: env!("CARGO_PKG_VERSION").to_string(),
         inputs: options.inputs.iter().map(|p| p.display().to_string()).collect(),
-        settings: settings(options),
+        settings: Settings { jobs, ..settings(options) },
+        choices,
         documents,
         errors,
         counts,
         quality,
+        profile: crate::profile::profile(
+            &aggregate(&stages.metrics().snapshot()),
+            &cache.as_ref().map(StageCache::stats).unwrap_or_default(),
+            &options.alerts,
+        ),
         stages: aggregate(&stages.metrics().snapshot()),
         cache: CacheReport {
             store: cache.as_ref().and_then(StageCache::describe),
@@ -310,6 +337,36 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
     let json = serde_json::to_string_pretty(&report).context("serialising the report")?;
     write_file(&options.out, "report.json", &format!("{json}\n"))?;
     Ok(report)
+}
+
+/// The worker count and why: `options.jobs` when set, else the cores, fewer
+/// when memory cannot hold that many calls at their memory limit at once,
+/// (chunks fan out over the workers, so a single file still uses them all).
+pub fn choose_jobs(options: &RunOptions) -> (usize, String) {
+    if options.jobs > 0 {
+        return (options.jobs, "set with --jobs".to_string());
+    }
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let available = available_memory_bytes();
+    let per_call = options.limits.memory_bytes.max(1);
+    let by_memory = available.map_or(cores, |bytes| (bytes / per_call as u64).max(1) as usize);
+    let jobs = cores.min(by_memory).max(1);
+    let memory = available.map_or("unknown".to_string(), |b| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64));
+    (
+        jobs,
+        format!(
+            "{cores} cores; {memory} available holds {by_memory} calls at the {} MiB per-call limit",
+            per_call >> 20
+        ),
+    )
+}
+
+/// `MemAvailable` from /proc/meminfo, where there is one.
+fn available_memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|line| line.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Input files in a stable order: each input in turn, folders walked

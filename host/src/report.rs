@@ -25,6 +25,10 @@ pub struct RunReport {
     pub counts: Counts,
     /// Fidelity and distribution figures from validate-export.
     pub quality: Option<QualityReport>,
+    /// Choices made from the data and the machine, with their reasons.
+    pub choices: Vec<Choice>,
+    /// Bottleneck, recommendations and alerts, derived from `stages`.
+    pub profile: crate::profile::Profile,
     /// Per-stage costs.
     pub stages: Vec<StageStats>,
     /// How the components were loaded.
@@ -35,6 +39,17 @@ pub struct RunReport {
     pub elapsed_s: f64,
     /// Files written to the output folder.
     pub files: Vec<String>,
+}
+
+/// A setting chosen at run time, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    /// What was chosen.
+    pub setting: String,
+    /// The value.
+    pub value: String,
+    /// The figures it was chosen from.
+    pub reason: String,
 }
 
 /// The stage-result cache over a run.

@@ -123,6 +123,25 @@ fn turns_the_bundled_examples_into_a_dataset_whose_evidence_is_the_source_text()
     assert_eq!(stages, ["ingest", "segment", "analyze", "generate", "diversify", "validate-export"]);
     let quality = &report["quality"];
     assert!(quality["faithful_share"].as_f64().expect("share") >= 0.95, "{quality}");
+    let profile = &report["profile"];
+    assert!(stages.contains(&as_str(&profile["bottleneck"], "bottleneck")), "{profile}");
+    assert!(!profile["recommendations"].as_array().expect("recommendations").is_empty(), "{profile}");
+    let choices: Vec<&str> =
+        report["choices"].as_array().expect("choices").iter().map(|c| as_str(&c["setting"], "setting")).collect();
+    assert_eq!(choices, ["jobs", "segment batch"]);
+}
+
+#[test]
+fn raises_an_alert_when_a_threshold_is_crossed() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let out = work.path().join("out");
+    let input = examples().join("incident-runbook.md");
+    let output = run(&[&input], &out, &work.path().join("cache"), &["--quiet", "--alert-memory-mib", "0.5"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&out.join("report.json"));
+    let alerts = report["profile"]["alerts"].as_array().expect("alerts");
+    assert_eq!(alerts.len(), 6, "every stage uses more than 0.5 MiB: {alerts:?}");
+    assert!(stderr(&output).contains("alert: segment reached"), "{}", stderr(&output));
 }
 
 #[test]
