@@ -253,6 +253,19 @@ fn print_summary(report: &RunReport, options: &RunOptions) {
         eprintln!("cache: {hits} stage results reused, {misses} computed ({store})");
     }
     eprintln!();
+    if report.stages.is_empty() {
+        eprintln!("no component was called: every stage result came from the cache");
+    } else {
+        print_stage_table(report);
+    }
+    for recommendation in &report.profile.recommendations {
+        eprintln!("hint: {recommendation}");
+    }
+    eprintln!();
+    eprintln!("wrote {} to {}", report.files.join(", "), options.out.display());
+}
+
+fn print_stage_table(report: &RunReport) {
     eprintln!(
         "{:<16} {:>6} {:>5} {:>9} {:>9} {:>9} {:>12} {:>9} {:>8}",
         "stage", "calls", "fail", "p50 ms", "p95 ms", "max ms", "fuel", "peak MiB", "MB/s"
@@ -271,9 +284,4 @@ fn print_summary(report: &RunReport, options: &RunOptions) {
             stage.mb_per_s
         );
     }
-    for recommendation in &report.profile.recommendations {
-        eprintln!("hint: {recommendation}");
-    }
-    eprintln!();
-    eprintln!("wrote {} to {}", report.files.join(", "), options.out.display());
 }
