@@ -4,7 +4,9 @@
 //! stage's config, the stage's input), so a second run over unchanged inputs
 //! does no stage work, an edited document recomputes only its own results,
 //! and a rebuilt component or a changed setting invalidates exactly what it
-//! affects. Two layers: an in-process LRU bounded in bytes, then a
+//! affects. On top of the per-stage entries, a whole document's outcome is
+//! kept under a key covering every per-document stage, so a warm run looks up
+//! one entry per document. Two layers: an in-process LRU bounded in bytes, then a
 //! persistent store — SQLite (one file under the cache directory, the
 //! default) or Redis (shared by several hosts).
 //!
@@ -271,11 +273,13 @@ struct Counters {
     store_errors: AtomicU64,
 }
 
-/// Cache figures of one stage, for the report.
+/// Cache figures of one stage (or of whole documents), for the report.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StageCacheStats {
-    /// The stage.
+    /// The stage, or `None` for the whole-document layer.
     pub stage: Option<Stage>,
+    /// The stage's name, or `document`.
+    pub layer: String,
     /// Results served from the in-process LRU.
     pub memory_hits: u64,
     /// Results served from the persistent store.
@@ -296,8 +300,12 @@ pub struct StageCache {
     memory: Mutex<MemoryLayer>,
     memory_budget: usize,
     store: Option<Box<dyn KvStore>>,
-    counters: [Counters; 6],
+    /// One slot per stage, in [`Stage::ALL`] order, then the document layer.
+    counters: [Counters; 7],
 }
+
+/// The counters slot of whole-document results.
+const DOCUMENT_LAYER: usize = 6;
 
 impl StageCache {
     /// A cache with an in-process LRU of `memory_budget` bytes in front of `store`.
@@ -316,8 +324,28 @@ impl StageCache {
     }
 
     fn counters(&self, stage: Stage) -> &Counters {
-        let index = Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0);
-        &self.counters[index]
+        &self.counters[Self::slot(stage)]
+    }
+
+    fn slot(stage: Stage) -> usize {
+        Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0)
+    }
+
+    /// A whole document's cached outcome: what every per-document stage
+    /// produced for it, under a key covering all their components and
+    /// settings. A warm run then looks up one entry per document instead of
+    /// one per stage and chunk.
+    pub fn document<T: DeserializeOwned>(&self, key: &CacheKey) -> Option<T> {
+        let found = self.lookup_at(DOCUMENT_LAYER, key);
+        if found.is_none() {
+            self.counters[DOCUMENT_LAYER].misses.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// Stores a whole document's outcome (see [`StageCache::document`]).
+    pub fn store_document<T: Serialize>(&self, key: CacheKey, value: &T) {
+        self.store_at(DOCUMENT_LAYER, key, value);
     }
 
     /// The cached result under `key`, or the result of `compute`, which is
@@ -346,18 +374,26 @@ impl StageCache {
     /// Stores a result computed outside [`StageCache::get_or_compute`] (a
     /// batched call whose parts are cached one by one).
     pub fn store<T: Serialize>(&self, stage: Stage, key: CacheKey, value: &T) {
+        self.store_at(Self::slot(stage), key, value);
+    }
+
+    fn store_at<T: Serialize>(&self, slot: usize, key: CacheKey, value: &T) {
         let Ok(payload) = serde_json::to_vec(value) else { return };
         let sealed = seal(&payload);
         if let Some(store) = &self.store
             && store.put(&key, &sealed).is_err()
         {
-            self.counters(stage).store_errors.fetch_add(1, Ordering::Relaxed);
+            self.counters[slot].store_errors.fetch_add(1, Ordering::Relaxed);
         }
         self.remember(key, sealed);
     }
 
     fn lookup<T: DeserializeOwned>(&self, stage: Stage, key: &CacheKey) -> Option<T> {
-        let counters = self.counters(stage);
+        self.lookup_at(Self::slot(stage), key)
+    }
+
+    fn lookup_at<T: DeserializeOwned>(&self, slot: usize, key: &CacheKey) -> Option<T> {
+        let counters = &self.counters[slot];
         let remembered = self.memory.lock().ok().and_then(|mut memory| memory.0.get(key).cloned());
         if let Some(sealed) = remembered
             && let Some(value) = open(&sealed).and_then(|payload| serde_json::from_slice(payload).ok())
@@ -418,11 +454,12 @@ impl StageCache {
 
     /// Figures per stage, for stages the cache saw.
     pub fn stats(&self) -> Vec<StageCacheStats> {
-        Stage::ALL
-            .iter()
+        let layers = Stage::ALL.iter().map(|stage| Some(*stage)).chain(std::iter::once(None));
+        layers
             .zip(&self.counters)
             .map(|(stage, c)| StageCacheStats {
-                stage: Some(*stage),
+                stage,
+                layer: stage.map_or("document", |s| s.as_str()).to_string(),
                 memory_hits: c.memory_hits.load(Ordering::Relaxed),
                 store_hits: c.store_hits.load(Ordering::Relaxed),
                 misses: c.misses.load(Ordering::Relaxed),

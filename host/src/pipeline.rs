@@ -17,7 +17,9 @@ use crate::cache::{CacheKey, DEFAULT_MEMORY_BUDGET, StageCache, open_store};
 use crate::components::Stage;
 use crate::engine::Limits;
 use crate::metrics::aggregate;
-use crate::report::{CacheReport, Choice, Counts, DocumentReport, ErrorReport, QualityReport, RunReport, Settings};
+use crate::report::{
+    CacheReport, Choice, Counts, DocumentReport, DocumentStatus, ErrorReport, QualityReport, RunReport, Settings,
+};
 use crate::stages::{StageFailure, Stages};
 use crate::types;
 
@@ -303,7 +305,7 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
 
     let counts = Counts {
         documents: documents.len(),
-        documents_failed: documents.iter().filter(|d| d.status == "failed").count(),
+        documents_failed: documents.iter().filter(|d| d.status == DocumentStatus::Failed).count(),
         chunks: documents.iter().map(|d| d.chunks).sum(),
         chunks_failed: documents.iter().map(|d| d.failed_chunks).sum(),
         pairs_generated,
@@ -489,7 +491,15 @@ struct Item {
     errors: Vec<ErrorReport>,
     document: Option<types::Document>,
     chunks: Vec<types::Chunk>,
+    /// The key of the whole document's outcome, when caching.
+    document_key: Option<CacheKey>,
+    /// The whole document's outcome, served from the cache.
+    cached: Option<CachedDocument>,
 }
+
+/// What the document layer of the cache keeps: the report and the pairs of
+/// a document that went through every per-document stage without error.
+type CachedDocument = (DocumentReport, Vec<types::Pair>);
 
 /// Runs ingest, segment (batched) and analyze + generate (per chunk) for the
 /// files of one window, all in parallel on the current pool.
@@ -608,19 +618,26 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
         .into_iter()
         .zip(pairs.into_iter().zip(chunk_errors))
         .map(|(mut item, (pairs, failed))| {
+            if let Some((report, pairs)) = item.cached {
+                progress.chunks_found(report.chunks);
+                return DocumentOutcome { report, errors: Vec::new(), pairs };
+            }
             if item.report.chunks > 0 {
                 item.report.failed_chunks = failed.len();
                 item.report.pairs = pairs.len();
                 item.report.status = if failed.is_empty() {
-                    "ok"
+                    DocumentStatus::Ok
                 } else if failed.len() == item.report.chunks {
-                    "failed"
+                    DocumentStatus::Failed
                 } else {
-                    "partial"
+                    DocumentStatus::Partial
                 };
                 progress.document_finished(&item.report.name, failed.first().map(|e| &e.failure));
             }
             item.errors.extend(failed);
+            if let (Some(cache), Some(key), true) = (run.cache, item.document_key, item.errors.is_empty()) {
+                cache.store_document(key, &(&item.report, &pairs));
+            }
             DocumentOutcome { report: item.report, errors: item.errors, pairs }
         })
         .collect()
@@ -637,11 +654,13 @@ fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
             chunks: 0,
             failed_chunks: 0,
             pairs: 0,
-            status: "failed",
+            status: DocumentStatus::Failed,
         },
         errors: Vec::new(),
         document: None,
         chunks: Vec::new(),
+        document_key: None,
+        cached: None,
     };
     let size = std::fs::metadata(file).map_or(0, |m| m.len());
     item.report.bytes = size;
@@ -664,6 +683,15 @@ fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
     };
     let media = media_type(file);
     let input = (&name, blake3::hash(&bytes).to_hex().to_string());
+    if let Some(cache) = run.cache {
+        let stages = [Stage::Ingest, Stage::Segment, Stage::Analyze, Stage::Generate].map(|s| run.stages.digest(s));
+        let settings = (stages, &media, run.options.segment, &run.options.generate);
+        item.document_key = CacheKey::new(Stage::Ingest, "document", &settings, &input).ok();
+        if let Some(cached) = item.document_key.as_ref().and_then(|key| cache.document::<CachedDocument>(key)) {
+            item.cached = Some(cached);
+            return item;
+        }
+    }
     match run.cached(Stage::Ingest, &media, &input, || run.stages.ingest(&name, media, &bytes)) {
         Ok(document) => {
             item.report.format = Some(format_name(document.format).to_string());

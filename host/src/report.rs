@@ -98,8 +98,20 @@ pub struct Settings {
     pub formats: Vec<String>,
 }
 
+/// How a document fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentStatus {
+    /// Every chunk produced its pairs.
+    Ok,
+    /// Some chunks failed.
+    Partial,
+    /// Nothing came out of it.
+    Failed,
+}
+
 /// What happened to one input file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DocumentReport {
     /// The file's path as found.
     pub name: String,
@@ -114,7 +126,7 @@ pub struct DocumentReport {
     /// Pairs generated from it (before dedup and validation).
     pub pairs: usize,
     /// `ok`, `partial` (some chunks failed) or `failed`.
-    pub status: &'static str,
+    pub status: DocumentStatus,
 }
 
 /// One failure, with where it happened.
