@@ -133,7 +133,7 @@ fn bench(label: &str, input: &Path, bytes: u64, work: &Path, cache: &Path) -> f6
         report.counts.pairs_exported,
         report.counts.pairs_generated as f64 / seconds,
         peak_rss_mib(),
-        options.jobs,
+        report.settings.jobs,
     );
     for stage in &report.stages {
         println!(
