@@ -323,10 +323,6 @@ impl StageCache {
         self.store.as_ref().map(|store| store.describe())
     }
 
-    fn counters(&self, stage: Stage) -> &Counters {
-        &self.counters[Self::slot(stage)]
-    }
-
     fn slot(stage: Stage) -> usize {
         Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0)
     }
@@ -336,11 +332,7 @@ impl StageCache {
     /// settings. A warm run then looks up one entry per document instead of
     /// one per stage and chunk.
     pub fn document<T: DeserializeOwned>(&self, key: &CacheKey) -> Option<T> {
-        let found = self.lookup_at(DOCUMENT_LAYER, key);
-        if found.is_none() {
-            self.counters[DOCUMENT_LAYER].misses.fetch_add(1, Ordering::Relaxed);
-        }
-        found
+        self.get_at(DOCUMENT_LAYER, key)
     }
 
     /// Stores a whole document's outcome (see [`StageCache::document`]).
@@ -361,14 +353,27 @@ impl StageCache {
         T: Serialize + DeserializeOwned,
     {
         let Some(key) = key else { return compute() };
-        let counters = self.counters(stage);
-        if let Some(value) = self.lookup(stage, &key) {
+        if let Some(value) = self.get(stage, &key) {
             return Ok(value);
         }
-        counters.misses.fetch_add(1, Ordering::Relaxed);
         let result = compute()?;
         self.store(stage, key, &result);
         Ok(result)
+    }
+
+    /// The cached result of `stage` under `key`, counting a hit or a miss.
+    /// For results computed outside [`StageCache::get_or_compute`] (a batched
+    /// call whose parts are cached one by one); store them with [`StageCache::store`].
+    pub fn get<T: DeserializeOwned>(&self, stage: Stage, key: &CacheKey) -> Option<T> {
+        self.get_at(Self::slot(stage), key)
+    }
+
+    fn get_at<T: DeserializeOwned>(&self, slot: usize, key: &CacheKey) -> Option<T> {
+        let found = self.lookup_at(slot, key);
+        if found.is_none() {
+            self.counters[slot].misses.fetch_add(1, Ordering::Relaxed);
+        }
+        found
     }
 
     /// Stores a result computed outside [`StageCache::get_or_compute`] (a
@@ -386,10 +391,6 @@ impl StageCache {
             self.counters[slot].store_errors.fetch_add(1, Ordering::Relaxed);
         }
         self.remember(key, sealed);
-    }
-
-    fn lookup<T: DeserializeOwned>(&self, stage: Stage, key: &CacheKey) -> Option<T> {
-        self.lookup_at(Self::slot(stage), key)
     }
 
     fn lookup_at<T: DeserializeOwned>(&self, slot: usize, key: &CacheKey) -> Option<T> {

@@ -312,6 +312,8 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         dropped,
         pairs_exported,
     };
+    let stage_stats = aggregate(&stages.metrics().snapshot());
+    let cache_stats = cache.as_ref().map(StageCache::stats).unwrap_or_default();
     let report = RunReport {
         version: env!("CARGO_PKG_VERSION").to_string(),
         inputs: options.inputs.iter().map(|p| p.display().to_string()).collect(),
@@ -321,16 +323,12 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         errors,
         counts,
         quality,
-        profile: crate::profile::profile(
-            &aggregate(&stages.metrics().snapshot()),
-            &cache.as_ref().map(StageCache::stats).unwrap_or_default(),
-            &options.alerts,
-        ),
-        stages: aggregate(&stages.metrics().snapshot()),
+        profile: crate::profile::profile(&stage_stats, &cache_stats, &options.alerts),
+        stages: stage_stats,
         cache: CacheReport {
             store: cache.as_ref().and_then(StageCache::describe),
             enabled: cache.is_some(),
-            stages: cache.as_ref().map(StageCache::stats).unwrap_or_default(),
+            stages: cache_stats,
         },
         components: stages.components().to_vec(),
         elapsed_s: started.elapsed().as_secs_f64(),
@@ -519,14 +517,12 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
     for (index, item) in items.iter_mut().enumerate() {
         let Some(document) = item.document.take() else { continue };
         if let Some(cache) = run.cache {
-            let key = CacheKey::new(Stage::Segment, stages.digest(Stage::Segment), &options.segment, &document).ok();
             // A hit is served here; a miss is batched and stored below.
-            let hit: Result<Vec<types::Chunk>, ()> = cache.get_or_compute(Stage::Segment, key, || Err(()));
-            if let Ok(chunks) = hit {
-                segmented.push((index, Ok(chunks)));
-                continue;
-            }
-            if let Some(key) = key {
+            if let Ok(key) = CacheKey::new(Stage::Segment, stages.digest(Stage::Segment), &options.segment, &document) {
+                if let Some(chunks) = cache.get::<Vec<types::Chunk>>(Stage::Segment, &key) {
+                    segmented.push((index, Ok(chunks)));
+                    continue;
+                }
                 keys.insert(index, key);
             }
         }

@@ -249,11 +249,6 @@ impl Stages {
         self.components.iter().find(|c| c.stage == stage).map_or("", |c| c.digest.as_str())
     }
 
-    /// The limits each call runs under.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     fn store(&self, input_bytes: usize) -> Result<Store<HostState>, wasmtime::Error> {
         let wasi = WasiCtx::builder().allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
         let state = HostState {

@@ -254,21 +254,6 @@ pub fn syllables(word: &str) -> usize {
     count.max(1)
 }
 
-/// Lower-cases the first letter unless the first word is an acronym or a
-/// proper-looking name (capitals after the first letter).
-pub fn lower_first(text: &str) -> String {
-    let first_word = text.split_whitespace().next().unwrap_or("");
-    let keep = first_word.chars().skip(1).any(char::is_uppercase) || first_word.len() == 1 && first_word == "I";
-    if keep {
-        return text.to_string();
-    }
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 /// `text` without trailing sentence punctuation and spaces.
 pub fn trim_end_punctuation(text: &str) -> &str {
     text.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '.' | '!' | ';' | ':' | ','))
