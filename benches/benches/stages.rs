@@ -32,8 +32,11 @@ fn stages(c: &mut Criterion) {
         sources: files.iter().map(|(n, _)| n.clone()).collect(),
     };
 
-    let documents: Vec<_> =
-        files.iter().map(|(name, b)| brightrun_ingest::ingest(name, None, b).expect("ingests")).collect();
+    let config = brightrun_types::IngestConfig::default();
+    let documents: Vec<_> = files
+        .iter()
+        .flat_map(|(name, b)| brightrun_ingest::ingest(name, None, b, &config).expect("ingests").documents)
+        .collect();
     let chunks: Vec<_> = documents
         .iter()
         .flat_map(|d| brightrun_segment::segment(d, &segment_config, &tokenizer).expect("segments"))
@@ -49,7 +52,7 @@ fn stages(c: &mut Criterion) {
     let mut group = c.benchmark_group("stages");
     group.throughput(Throughput::Bytes(bytes)).sample_size(20);
     group.bench_function("ingest", |b| {
-        b.iter(|| files.iter().filter(|(n, bytes)| brightrun_ingest::ingest(n, None, bytes).is_ok()).count())
+        b.iter(|| files.iter().filter(|(n, bytes)| brightrun_ingest::ingest(n, None, bytes, &config).is_ok()).count())
     });
     group.bench_function("segment", |b| {
         b.iter(|| {

@@ -49,6 +49,16 @@ struct RunArgs {
     /// Dataset name, used in dataset_info.json and the card.
     #[arg(long, default_value = "brightrun")]
     name: String,
+    /// JSON field holding a record's text, tried in order (repeat or comma-separate)
+    /// [default: text, content, body, markdown, html, article, description].
+    #[arg(long, value_delimiter = ',', value_name = "FIELD")]
+    text_field: Vec<String>,
+    /// JSON field holding a record's title, tried in order [default: title, name, heading, subject].
+    #[arg(long, value_delimiter = ',', value_name = "FIELD")]
+    title_field: Vec<String>,
+    /// Most bytes a compressed part (a PDF stream, a DOCX zip entry) may inflate to, in MiB.
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    max_inflated_mib: u64,
     /// Most tokens in a chunk (cl100k_base).
     #[arg(long, default_value_t = 512)]
     max_tokens: u32,
@@ -125,6 +135,13 @@ fn run(args: RunArgs) -> ExitCode {
         options.formats.dedup();
     }
     options.dataset_name = args.name;
+    if !args.text_field.is_empty() {
+        options.ingest.text_fields = args.text_field;
+    }
+    if !args.title_field.is_empty() {
+        options.ingest.title_fields = args.title_field;
+    }
+    options.ingest.max_inflated_bytes = args.max_inflated_mib.max(1).saturating_mul(1 << 20);
     options.segment.max_tokens = args.max_tokens;
     options.segment.overlap_tokens = args.overlap_tokens;
     options.generate.max_pairs_per_chunk = args.max_pairs_per_chunk;

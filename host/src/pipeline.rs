@@ -78,6 +78,8 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Thresholds that raise alerts in the report.
     pub alerts: crate::profile::AlertThresholds,
+    /// JSON field names and the inflation cap for compressed formats.
+    pub ingest: types::IngestConfig,
     /// Chunk budget.
     pub segment: types::SegmentConfig,
     /// Generation settings.
@@ -115,6 +117,7 @@ impl RunOptions {
             out,
             jobs: 0,
             alerts: crate::profile::AlertThresholds::default(),
+            ingest: types::IngestConfig::default(),
             segment: types::SegmentConfig { max_tokens: 512, overlap_tokens: 64 },
             generate: types::GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new() },
             diversify: types::DiversifyConfig { shingle_words: 3, bands: 14, rows: 8, threshold: 0.7 },
@@ -411,14 +414,6 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn media_type(path: &Path) -> Option<&'static str> {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("md" | "markdown") => Some("text/markdown"),
-        Some("txt" | "text") => Some("text/plain"),
-        _ => None,
-    }
-}
-
 /// Input bytes processed together: documents of a window are ingested,
 /// segmented and analysed before the next window is read, so memory is
 /// bounded by the window, not the corpus (pairs still accumulate until the
@@ -487,7 +482,8 @@ type ChunkResult = Result<Vec<types::Pair>, Box<ErrorReport>>;
 struct Item {
     report: DocumentReport,
     errors: Vec<ErrorReport>,
-    document: Option<types::Document>,
+    /// What ingest decoded: one document, or one per JSON record.
+    documents: Vec<types::Document>,
     chunks: Vec<types::Chunk>,
     /// The key of the whole document's outcome, when caching.
     document_key: Option<CacheKey>,
@@ -504,7 +500,7 @@ type CachedDocument = (DocumentReport, Vec<types::Pair>);
 fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> Vec<DocumentOutcome> {
     let (stages, options) = (run.stages, run.options);
     let mut items: Vec<Item> = files.par_iter().map(|file| read_and_ingest(run, file)).collect();
-    for item in items.iter().filter(|item| item.document.is_none()) {
+    for item in items.iter().filter(|item| item.documents.is_empty() && item.cached.is_none()) {
         progress.document_finished(&item.report.name, item.errors.first().map(|e| &e.failure));
     }
 
@@ -513,35 +509,41 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
     let mut batches: Vec<(Vec<usize>, Vec<types::Document>)> = Vec::new();
     let mut batch_bytes = 0;
     let mut segmented: Vec<(usize, Result<Vec<types::Chunk>, StageFailure>)> = Vec::new();
+    // Documents are numbered across the window ("slots"); each slot knows its item.
+    let mut slot_item: Vec<usize> = Vec::new();
     let mut keys: BTreeMap<usize, CacheKey> = BTreeMap::new();
     for (index, item) in items.iter_mut().enumerate() {
-        let Some(document) = item.document.take() else { continue };
-        if let Some(cache) = run.cache {
-            // A hit is served here; a miss is batched and stored below.
-            if let Ok(key) = CacheKey::new(Stage::Segment, stages.digest(Stage::Segment), &options.segment, &document) {
-                if let Some(chunks) = cache.get::<Vec<types::Chunk>>(Stage::Segment, &key) {
-                    segmented.push((index, Ok(chunks)));
-                    continue;
+        for document in std::mem::take(&mut item.documents) {
+            let slot = slot_item.len();
+            slot_item.push(index);
+            if let Some(cache) = run.cache {
+                // A hit is served here; a miss is batched and stored below.
+                let key = CacheKey::new(Stage::Segment, stages.digest(Stage::Segment), &options.segment, &document);
+                if let Ok(key) = key {
+                    if let Some(chunks) = cache.get::<Vec<types::Chunk>>(Stage::Segment, &key) {
+                        segmented.push((slot, Ok(chunks)));
+                        continue;
+                    }
+                    keys.insert(slot, key);
                 }
-                keys.insert(index, key);
             }
-        }
-        let full = batches.last().is_none_or(|(_, docs)| {
-            docs.len() >= SEGMENT_BATCH_DOCS || batch_bytes + document.text.len() > SEGMENT_BATCH_BYTES
-        });
-        if full {
-            batches.push((Vec::new(), Vec::new()));
-            batch_bytes = 0;
-        }
-        batch_bytes += document.text.len();
-        if let Some((indices, docs)) = batches.last_mut() {
-            indices.push(index);
-            docs.push(document);
+            let full = batches.last().is_none_or(|(_, docs)| {
+                docs.len() >= SEGMENT_BATCH_DOCS || batch_bytes + document.text.len() > SEGMENT_BATCH_BYTES
+            });
+            if full {
+                batches.push((Vec::new(), Vec::new()));
+                batch_bytes = 0;
+            }
+            batch_bytes += document.text.len();
+            if let Some((slots, docs)) = batches.last_mut() {
+                slots.push(slot);
+                docs.push(document);
+            }
         }
     }
     let computed: Vec<(usize, Result<Vec<types::Chunk>, StageFailure>)> = batches
         .par_iter()
-        .flat_map_iter(|(indices, docs)| {
+        .flat_map_iter(|(slots, docs)| {
             let results = match stages.segment(docs, options.segment) {
                 Ok(results) => results,
                 Err(_) if docs.len() > 1 => docs
@@ -553,28 +555,36 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
                     .collect(),
                 Err(failure) => vec![Err(failure)],
             };
-            indices.iter().copied().zip(results).collect::<Vec<_>>()
+            slots.iter().copied().zip(results).collect::<Vec<_>>()
         })
         .collect();
-    for (index, result) in &computed {
-        if let (Some(cache), Some(key), Ok(chunks)) = (run.cache, keys.get(index), result) {
+    for (slot, result) in &computed {
+        if let (Some(cache), Some(key), Ok(chunks)) = (run.cache, keys.get(slot), result) {
             cache.store(Stage::Segment, *key, chunks);
         }
     }
     segmented.extend(computed);
-    segmented.sort_by_key(|(index, _)| *index);
-    for (index, result) in segmented {
+    segmented.sort_by_key(|(slot, _)| *slot);
+    let mut segment_failures: Vec<usize> = vec![0; items.len()];
+    for (slot, result) in segmented {
+        let index = slot_item[slot];
         let item = &mut items[index];
         match result {
             Ok(chunks) => {
-                item.report.chunks = chunks.len();
                 progress.chunks_found(chunks.len());
-                item.chunks = chunks;
+                item.report.chunks += chunks.len();
+                item.chunks.extend(chunks);
             }
             Err(failure) => {
-                progress.document_finished(&item.report.name, Some(&failure));
-                item.errors.push(document_error(&item.report.name, Stage::Segment, None, failure));
+                segment_failures[index] += 1;
+                let name = failure_document(&failure).unwrap_or(&item.report.name).to_string();
+                item.errors.push(document_error(&name, Stage::Segment, None, failure));
             }
+        }
+    }
+    for (item, failures) in items.iter().zip(&segment_failures) {
+        if *failures > 0 && item.chunks.is_empty() {
+            progress.document_finished(&item.report.name, item.errors.last().map(|e| &e.failure));
         }
     }
 
@@ -587,7 +597,7 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
     let results: Vec<(usize, ChunkResult)> = work
         .par_iter()
         .map(|(index, chunk)| {
-            let name = &items[*index].report.name;
+            let name = &chunk.document;
             let result = run
                 .cached(Stage::Analyze, &(), chunk, || stages.analyze(chunk))
                 .map_err(|failure| Box::new(document_error(name, Stage::Analyze, Some(chunk.index), failure)))
@@ -621,14 +631,16 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
             if item.report.chunks > 0 {
                 item.report.failed_chunks = failed.len();
                 item.report.pairs = pairs.len();
-                item.report.status = if failed.is_empty() {
+                let segment_failed = item.errors.iter().any(|e| e.stage == Stage::Segment);
+                item.report.status = if failed.is_empty() && !segment_failed {
                     DocumentStatus::Ok
                 } else if failed.len() == item.report.chunks {
                     DocumentStatus::Failed
                 } else {
                     DocumentStatus::Partial
                 };
-                progress.document_finished(&item.report.name, failed.first().map(|e| &e.failure));
+                let first = item.errors.first().or(failed.first()).map(|e| &e.failure);
+                progress.document_finished(&item.report.name, first);
             }
             item.errors.extend(failed);
             if let (Some(cache), Some(key), true) = (run.cache, item.document_key, item.errors.is_empty()) {
@@ -647,13 +659,15 @@ fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
             name: name.clone(),
             bytes: 0,
             format: None,
+            documents: 0,
+            warnings: Vec::new(),
             chunks: 0,
             failed_chunks: 0,
             pairs: 0,
             status: DocumentStatus::Failed,
         },
         errors: Vec::new(),
-        document: None,
+        documents: Vec::new(),
         chunks: Vec::new(),
         document_key: None,
         cached: None,
@@ -677,25 +691,38 @@ fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
             return item;
         }
     };
-    let media = media_type(file);
+    // Files carry no media type: ingest takes the extension in the name as
+    // its hint. (A server would pass an upload's Content-Type.)
+    let media: Option<&str> = None;
     let input = (&name, blake3::hash(&bytes).to_hex().to_string());
     if let Some(cache) = run.cache {
         let stages = [Stage::Ingest, Stage::Segment, Stage::Analyze, Stage::Generate].map(|s| run.stages.digest(s));
-        let settings = (stages, &media, run.options.segment, &run.options.generate);
+        let settings = (stages, (&media, &run.options.ingest), run.options.segment, &run.options.generate);
         item.document_key = CacheKey::new(Stage::Ingest, "document", &settings, &input).ok();
         if let Some(cached) = item.document_key.as_ref().and_then(|key| cache.document::<CachedDocument>(key)) {
             item.cached = Some(cached);
             return item;
         }
     }
-    match run.cached(Stage::Ingest, &media, &input, || run.stages.ingest(&name, media, &bytes)) {
-        Ok(document) => {
-            item.report.format = Some(format_name(document.format).to_string());
-            item.document = Some(document);
+    let config = &run.options.ingest;
+    match run.cached(Stage::Ingest, &(media, config), &input, || run.stages.ingest(&name, media, &bytes, config)) {
+        Ok(ingested) => {
+            item.report.format = ingested.documents.first().map(|d| format_name(d.format).to_string());
+            item.report.documents = ingested.documents.len();
+            item.report.warnings = ingested.warnings.iter().map(|w| format!("{}: {}", w.document, w.detail)).collect();
+            item.documents = ingested.documents;
         }
         Err(failure) => item.errors.push(document_error(&name, Stage::Ingest, None, failure)),
     }
     item
+}
+
+/// The document a guest error names (a JSON record inside a file, say).
+fn failure_document(failure: &StageFailure) -> Option<&str> {
+    match failure {
+        StageFailure::Guest { document, .. } => Some(document),
+        _ => None,
+    }
 }
 
 fn document_error(document: &str, stage: Stage, chunk: Option<u32>, failure: StageFailure) -> ErrorReport {
@@ -779,6 +806,11 @@ pub fn format_name(format: types::SourceFormat) -> &'static str {
     match format {
         types::SourceFormat::PlainText => "plain-text",
         types::SourceFormat::Markdown => "markdown",
+        types::SourceFormat::Html => "html",
+        types::SourceFormat::Pdf => "pdf",
+        types::SourceFormat::Docx => "docx",
+        types::SourceFormat::Json => "json",
+        types::SourceFormat::JsonLines => "json-lines",
     }
 }
 

@@ -119,6 +119,13 @@ pub struct DocumentReport {
     pub bytes: u64,
     /// The detected format, when ingest succeeded.
     pub format: Option<String>,
+    /// Documents ingest found in it: one, or one per JSON record.
+    #[serde(default)]
+    pub documents: usize,
+    /// What ingest reported without failing the file: an extension that
+    /// disagrees with the content, skipped records or pages.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// Chunks segment made.
     pub chunks: usize,
     /// Chunks that failed analyze or generate.

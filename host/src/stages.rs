@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{analyze, diversify, generate, ingest, segment, types, validate_export};
@@ -92,6 +93,29 @@ impl StageFailure {
     }
 }
 
+/// The ingest component's own defaults (`brightrun_types`), so the host and
+/// the stage logic cannot drift apart.
+impl Default for types::IngestConfig {
+    fn default() -> Self {
+        let defaults = brightrun_types::IngestConfig::default();
+        types::IngestConfig {
+            text_fields: defaults.text_fields,
+            title_fields: defaults.title_fields,
+            max_inflated_bytes: defaults.max_inflated_bytes,
+        }
+    }
+}
+
+/// The message of a Rust panic in a guest's stderr ("thread '…' panicked at
+/// FILE:LINE:COL:\nMESSAGE"), without the backtrace note.
+fn panic_message(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let (_, after) = text.rsplit_once("panicked at ")?;
+    let message: Vec<&str> =
+        after.lines().filter(|line| !line.starts_with("note: ") && !line.trim().is_empty()).take(4).collect();
+    Some(message.join(" ").chars().take(500).collect())
+}
+
 /// The one place WIT errors become host errors; exhaustive.
 fn guest_failure(error: types::StageError) -> StageFailure {
     let (problem, detail) = match error {
@@ -101,6 +125,10 @@ fn guest_failure(error: types::StageError) -> StageFailure {
         types::StageError::TooLarge(p) => ("too-large", p),
         types::StageError::NoContent(p) => ("no-content", p),
         types::StageError::InvalidConfig(p) => ("invalid-config", p),
+        types::StageError::Corrupt(p) => ("corrupt", p),
+        types::StageError::Encrypted(p) => ("encrypted", p),
+        types::StageError::NoTextLayer(p) => ("no-text-layer", p),
+        types::StageError::LimitExceeded(p) => ("limit-exceeded", p),
     };
     StageFailure::Guest { problem: problem.to_string(), document: detail.document, detail: detail.detail }
 }
@@ -132,7 +160,13 @@ pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: MemoryLimiter,
+    /// The guest's stderr, where a Rust panic writes its message before the
+    /// trap; the message is quoted in [`StageFailure::Trap`].
+    stderr: MemoryOutputPipe,
 }
+
+/// Most guest stderr kept per call: enough for a panic message.
+const STDERR_BYTES: usize = 64 << 10;
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
@@ -250,11 +284,18 @@ impl Stages {
     }
 
     fn store(&self, input_bytes: usize) -> Result<Store<HostState>, wasmtime::Error> {
-        let wasi = WasiCtx::builder().allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
+        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        let wasi = WasiCtx::builder()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .stderr(stderr.clone())
+            .build();
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
             limiter: MemoryLimiter { limit: self.limits.memory_bytes, peak: 0, refused: false },
+            stderr,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -292,7 +333,10 @@ impl Stages {
                 (Ok(value), out)
             }
             Ok(Err(error)) => (Err(guest_failure(error)), 0),
-            Err(error) => (Err(self.classify_trap(stage, fuel, refused, &error)), 0),
+            Err(error) => {
+                let panic = panic_message(&store.data().stderr.contents());
+                (Err(self.classify_trap(stage, fuel, refused, &error, panic)), 0)
+            }
         };
         self.metrics.record(InvocationMetrics {
             stage,
@@ -307,26 +351,44 @@ impl Stages {
         result
     }
 
-    fn classify_trap(&self, stage: Stage, fuel: u64, memory_refused: bool, error: &wasmtime::Error) -> StageFailure {
+    fn classify_trap(
+        &self,
+        stage: Stage,
+        fuel: u64,
+        memory_refused: bool,
+        error: &wasmtime::Error,
+        panic: Option<String>,
+    ) -> StageFailure {
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => StageFailure::OutOfFuel { stage, fuel },
             Some(Trap::Interrupt) => StageFailure::Timeout { stage, millis: self.limits.timeout.as_millis() as u64 },
             // A Rust guest whose allocation is refused aborts, which wasmtime reports as
             // `unreachable`; the limiter tells us why.
             _ if memory_refused => StageFailure::OutOfMemory { stage, limit_mib: self.limits.memory_bytes >> 20 },
-            Some(trap) => StageFailure::Trap { stage, message: trap.to_string() },
+            Some(trap) => match panic {
+                Some(panic) => {
+                    StageFailure::Trap { stage, message: format!("{trap}: the component panicked: {panic}") }
+                }
+                None => StageFailure::Trap { stage, message: trap.to_string() },
+            },
             None => StageFailure::Host { stage, message: format!("{error:#}") },
         }
     }
 
-    /// Decodes a file's bytes into a document.
-    pub fn ingest(&self, name: &str, media_type: Option<&str>, bytes: &[u8]) -> Result<types::Document, StageFailure> {
+    /// Decodes a file's bytes into documents (one per JSON record).
+    pub fn ingest(
+        &self,
+        name: &str,
+        media_type: Option<&str>,
+        bytes: &[u8],
+        config: &types::IngestConfig,
+    ) -> Result<types::Ingested, StageFailure> {
         self.invoke(
             Stage::Ingest,
             bytes.len(),
             |store| self.ingest.instantiate(store),
-            |instance, store| instance.brightrun_pipeline_ingest().call_ingest(store, name, media_type, bytes),
-            |document| document.text.len(),
+            |instance, store| instance.brightrun_pipeline_ingest().call_ingest(store, name, media_type, bytes, config),
+            |ingested| ingested.documents.iter().map(|document| document.text.len()).sum(),
         )
     }
 

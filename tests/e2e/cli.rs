@@ -9,7 +9,7 @@ use brightrun_host::engine::Limits;
 use brightrun_host::stages::Stages;
 use serde_json::Value;
 
-use crate::support::{brightrun, examples, json, json_lines, run, stderr};
+use crate::support::{brightrun, examples, ingest_one, json, json_lines, run, stderr};
 
 /// The normalised text of every file in `dir`, as ingest produces it, by name.
 fn normalised_texts(dir: &Path) -> HashMap<String, String> {
@@ -19,7 +19,7 @@ fn normalised_texts(dir: &Path) -> HashMap<String, String> {
         let path = entry.expect("entry").path();
         let name = path.display().to_string();
         let bytes = std::fs::read(&path).expect("readable file");
-        if let Ok(document) = stages.ingest(&name, None, &bytes) {
+        if let Ok(document) = ingest_one(&stages, &name, &bytes) {
             texts.insert(name, document.text);
         }
     }

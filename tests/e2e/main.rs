@@ -7,5 +7,6 @@
 mod cache;
 mod cli;
 mod contract;
+mod formats;
 mod stages;
 mod support;

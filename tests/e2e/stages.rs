@@ -9,6 +9,8 @@ use brightrun_host::engine::Limits;
 use brightrun_host::stages::{StageFailure, Stages};
 use brightrun_host::types;
 
+use crate::support::ingest_one;
+
 fn stages(limits: Limits) -> Stages {
     Stages::new(limits, None, &BTreeMap::new()).expect("the embedded components load")
 }
@@ -33,7 +35,7 @@ const MARKDOWN: &str = "# Cache\n\nThe page cache is a region of memory that hol
 #[test]
 fn runs_every_stage_component_in_order() {
     let stages = stages(Limits::default());
-    let document = stages.ingest("cache.md", None, MARKDOWN.as_bytes()).expect("ingests");
+    let document = ingest_one(&stages, "cache.md", MARKDOWN.as_bytes()).expect("ingests");
     assert_eq!(document.title, "Cache");
     assert_eq!(document.format, types::SourceFormat::Markdown);
     let chunks = stages
@@ -83,7 +85,7 @@ fn ingest_returns_a_typed_error_for_each_bad_input() {
         ("comment.md", b"<!-- only a comment -->\n", "no-content"),
     ];
     for (name, bytes, expected) in cases {
-        let (problem, document) = guest_problem(stages.ingest(name, None, bytes));
+        let (problem, document) = guest_problem(ingest_one(&stages, name, bytes));
         assert_eq!((problem.as_str(), document.as_str()), (expected, name));
     }
 }
@@ -91,8 +93,8 @@ fn ingest_returns_a_typed_error_for_each_bad_input() {
 #[test]
 fn segments_a_batch_with_one_result_per_document() {
     let stages = stages(Limits::default());
-    let good = stages.ingest("cache.md", None, MARKDOWN.as_bytes()).expect("ingests");
-    let headings = stages.ingest("headings.md", None, b"# Only\n\n## Headings\n").expect("ingests");
+    let good = ingest_one(&stages, "cache.md", MARKDOWN.as_bytes()).expect("ingests");
+    let headings = ingest_one(&stages, "headings.md", b"# Only\n\n## Headings\n").expect("ingests");
     let results =
         stages.segment(&[good, headings], types::SegmentConfig { max_tokens: 256, overlap_tokens: 0 }).expect("runs");
     assert_eq!(results.len(), 2);
@@ -103,7 +105,7 @@ fn segments_a_batch_with_one_result_per_document() {
 #[test]
 fn segment_rejects_a_budget_it_cannot_meet() {
     let stages = stages(Limits::default());
-    let document = stages.ingest("cache.md", None, MARKDOWN.as_bytes()).expect("ingests");
+    let document = ingest_one(&stages, "cache.md", MARKDOWN.as_bytes()).expect("ingests");
     let results = stages.segment(&[document], types::SegmentConfig { max_tokens: 4, overlap_tokens: 0 }).expect("runs");
     assert_eq!(
         guest_problem(results.into_iter().next().expect("one result")),
@@ -126,6 +128,7 @@ fn chunk_with(text: &str) -> types::Chunk {
             ordinal: None,
             span: types::Span { start: 0, end: text.len() as u32 },
             language: None,
+            page: None,
         }],
     }
 }

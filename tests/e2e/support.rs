@@ -48,3 +48,14 @@ pub fn json_lines(path: &Path) -> Vec<Value> {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The one document ingest makes of `bytes` (default settings), or its failure.
+pub fn ingest_one(
+    stages: &brightrun_host::stages::Stages,
+    name: &str,
+    bytes: &[u8],
+) -> Result<brightrun_host::types::Document, brightrun_host::stages::StageFailure> {
+    let ingested = stages.ingest(name, None, bytes, &Default::default())?;
+    assert_eq!(ingested.documents.len(), 1, "{name} is one document");
+    Ok(ingested.documents.into_iter().next().expect("one document"))
+}

@@ -18,6 +18,7 @@ fn chunk(section: &[&str], blocks: &[(BlockKind, Option<u32>, &str)]) -> Chunk {
             ordinal: *ordinal,
             span: Span::new(start, BASE + text.len()),
             language: None,
+            page: None,
         });
     }
     Chunk {

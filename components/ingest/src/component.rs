@@ -7,7 +7,7 @@ mod bindings {
     wit_bindgen::generate!({
         world: "ingest-component",
         path: "../../wit",
-        with: { "brightrun:pipeline/types@0.1.0": brightrun_types::wit::types },
+        with: { "brightrun:pipeline/types@0.2.0": brightrun_types::wit::types },
     });
 }
 
@@ -16,8 +16,14 @@ use bindings::exports::brightrun::pipeline::ingest::Guest;
 struct Ingest;
 
 impl Guest for Ingest {
-    fn ingest(name: String, media_type: Option<String>, bytes: Vec<u8>) -> Result<types::Document, types::StageError> {
-        crate::ingest(&name, media_type.as_deref(), &bytes).map(Into::into).map_err(Into::into)
+    fn ingest(
+        name: String,
+        media_type: Option<String>,
+        bytes: Vec<u8>,
+        config: types::IngestConfig,
+    ) -> Result<types::Ingested, types::StageError> {
+        let config = config.into();
+        crate::ingest(&name, media_type.as_deref(), &bytes, &config).map(Into::into).map_err(Into::into)
     }
 }
 

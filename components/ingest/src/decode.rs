@@ -46,6 +46,50 @@ pub fn decode_text(name: &str, bytes: &[u8]) -> Result<String> {
     Ok(normalise_line_endings(&decoded))
 }
 
+/// Decodes an HTML page: a BOM decides first, then a `<meta charset>` (or
+/// `http-equiv` content type) in the first 2 KiB, as browsers do; without
+/// either the bytes must be UTF-8. Legacy encodings (windows-1252,
+/// Shift_JIS, …) are decoded by `encoding_rs`, the decoder Firefox uses.
+pub fn decode_html(name: &str, bytes: &[u8]) -> Result<String> {
+    let has_bom =
+        bytes.starts_with(&[0xEF, 0xBB, 0xBF]) || bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    if !has_bom
+        && let Some(encoding) = meta_charset(&bytes[..bytes.len().min(2048)])
+        && encoding != encoding_rs::UTF_8
+    {
+        if bytes.len() > MAX_INPUT_BYTES {
+            return decode_text(name, bytes);
+        }
+        let (text, _, _) = encoding.decode(bytes);
+        return Ok(normalise_line_endings(&text));
+    }
+    decode_text(name, bytes)
+}
+
+/// The encoding a `<meta>` tag declares. A page claiming UTF-16 in ASCII
+/// markup is UTF-8 (the HTML standard's rule).
+fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let lower: String = head.iter().map(|b| b.to_ascii_lowercase() as char).collect();
+    let mut rest = lower.as_str();
+    while let Some(at) = rest.find("<meta") {
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |end| at + end);
+        let tag = &rest[at..tag_end];
+        if let Some(position) = tag.find("charset=") {
+            let value = tag[position + 8..].trim_start_matches(['"', '\'', ' ']);
+            let label: String =
+                value.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')).collect();
+            let encoding = encoding_rs::Encoding::for_label(label.as_bytes())?;
+            return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+                encoding_rs::UTF_8
+            } else {
+                encoding
+            });
+        }
+        rest = &rest[tag_end..];
+    }
+    None
+}
+
 fn decode_utf16(name: &str, bytes: &[u8], to_unit: fn([u8; 2]) -> u16) -> Result<String> {
     if !bytes.len().is_multiple_of(2) {
         return Err(StageError::InvalidEncoding {
@@ -76,7 +120,7 @@ fn decode_utf16(name: &str, bytes: &[u8], to_unit: fn([u8; 2]) -> u16) -> Result
 /// The offset of the first byte that marks the data as binary: a NUL, or a
 /// control character other than tab, newline, carriage return and form feed
 /// when such characters make up more than 1 % of the first 8 KiB.
-fn looks_binary(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn looks_binary(bytes: &[u8]) -> Option<usize> {
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Some(offset);
     }

@@ -22,6 +22,7 @@ fn document(blocks: &[(BlockKind, u8, &str)]) -> Document {
             ordinal: None,
             span: Span::new(start, text.len()),
             language: None,
+            page: None,
         });
     }
     Document {

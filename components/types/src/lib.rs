@@ -92,6 +92,8 @@ pub struct Block {
     pub span: Span,
     /// Language tag of a fenced code block.
     pub language: Option<String>,
+    /// Page (from 1) in a paged format.
+    pub page: Option<u32>,
 }
 
 /// A decoded document.
@@ -107,6 +109,48 @@ pub struct Document {
     pub text: String,
     /// Blocks in reading order.
     pub blocks: Vec<Block>,
+}
+
+/// A problem worth reporting about one input, named by document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputProblem {
+    /// The document (or record) it concerns.
+    pub document: String,
+    /// What is wrong.
+    pub detail: String,
+}
+
+/// How ingest reads records and which safety limits it keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestConfig {
+    /// JSON fields holding a record's text, tried in order.
+    pub text_fields: Vec<String>,
+    /// JSON fields holding a record's title, tried in order.
+    pub title_fields: Vec<String>,
+    /// Most bytes a compressed part (PDF stream, DOCX zip entry) may inflate to.
+    pub max_inflated_bytes: u64,
+}
+
+impl Default for IngestConfig {
+    /// The field names CMS and dataset dumps use most, and a 256 MiB inflation
+    /// cap: far above any real document part, far below the memory limit.
+    fn default() -> Self {
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect();
+        IngestConfig {
+            text_fields: names(&["text", "content", "body", "markdown", "html", "article", "description"]),
+            title_fields: names(&["title", "name", "heading", "subject"]),
+            max_inflated_bytes: 256 << 20,
+        }
+    }
+}
+
+/// What one input decoded to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ingested {
+    /// One document for most formats, one per record for JSON and JSON Lines.
+    pub documents: Vec<Document>,
+    /// Reported, not fatal: an extension that disagrees with the content, skipped records.
+    pub warnings: Vec<InputProblem>,
 }
 
 /// Token budget for segmenting.
@@ -183,6 +227,16 @@ string_enum! {
         PlainText => "plain-text",
         /// CommonMark with GitHub tables.
         Markdown => "markdown",
+        /// HTML, main content only.
+        Html => "html",
+        /// PDF with a text layer.
+        Pdf => "pdf",
+        /// Word (Office Open XML).
+        Docx => "docx",
+        /// One JSON value of records.
+        Json => "json",
+        /// One JSON record per line.
+        JsonLines => "json-lines",
     }
 }
 
@@ -604,6 +658,38 @@ pub enum StageError {
     /// A config value out of range.
     #[error("{document}: invalid config: {detail}")]
     InvalidConfig {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A damaged container (truncated PDF, DOCX that is not a zip, bad JSON).
+    #[error("{document}: corrupt: {detail}")]
+    Corrupt {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Encrypted; needs its password.
+    #[error("{document}: encrypted: {detail}")]
+    Encrypted {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A PDF without a text layer.
+    #[error("{document}: no text layer: {detail}")]
+    NoTextLayer {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A safety limit (inflated size, nesting depth) would be passed.
+    #[error("{document}: limit exceeded: {detail}")]
+    LimitExceeded {
         /// The document.
         document: String,
         /// What is wrong.

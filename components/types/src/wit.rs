@@ -32,7 +32,7 @@ macro_rules! map_enum {
     };
 }
 
-map_enum!(SourceFormat <=> SourceFormat { PlainText, Markdown });
+map_enum!(SourceFormat <=> SourceFormat { PlainText, Markdown, Html, Pdf, Docx, Json, JsonLines });
 map_enum!(BlockKind <=> BlockKind { Heading, Paragraph, ListItem, TableRow, Code, Quote });
 map_enum!(ContentType <=> ContentType { Conceptual, Procedural, Faq, Code, Tabular, Reference, Narrative });
 map_enum!(Difficulty <=> Difficulty { Easy, Medium, Hard });
@@ -78,6 +78,7 @@ impl From<wit::Block> for domain::Block {
             ordinal: block.ordinal,
             span: block.span.into(),
             language: block.language,
+            page: block.page,
         }
     }
 }
@@ -89,7 +90,49 @@ impl From<domain::Block> for wit::Block {
             ordinal: block.ordinal,
             span: block.span.into(),
             language: block.language,
+            page: block.page,
         }
+    }
+}
+
+impl From<wit::InputProblem> for domain::InputProblem {
+    fn from(problem: wit::InputProblem) -> Self {
+        domain::InputProblem { document: problem.document, detail: problem.detail }
+    }
+}
+impl From<domain::InputProblem> for wit::InputProblem {
+    fn from(problem: domain::InputProblem) -> Self {
+        wit::InputProblem { document: problem.document, detail: problem.detail }
+    }
+}
+
+impl From<wit::IngestConfig> for domain::IngestConfig {
+    fn from(config: wit::IngestConfig) -> Self {
+        domain::IngestConfig {
+            text_fields: config.text_fields,
+            title_fields: config.title_fields,
+            max_inflated_bytes: config.max_inflated_bytes,
+        }
+    }
+}
+impl From<domain::IngestConfig> for wit::IngestConfig {
+    fn from(config: domain::IngestConfig) -> Self {
+        wit::IngestConfig {
+            text_fields: config.text_fields,
+            title_fields: config.title_fields,
+            max_inflated_bytes: config.max_inflated_bytes,
+        }
+    }
+}
+
+impl From<wit::Ingested> for domain::Ingested {
+    fn from(ingested: wit::Ingested) -> Self {
+        domain::Ingested { documents: convert_all(ingested.documents), warnings: convert_all(ingested.warnings) }
+    }
+}
+impl From<domain::Ingested> for wit::Ingested {
+    fn from(ingested: domain::Ingested) -> Self {
+        wit::Ingested { documents: convert_all(ingested.documents), warnings: convert_all(ingested.warnings) }
     }
 }
 
@@ -367,6 +410,10 @@ impl From<domain::StageError> for wit::StageError {
             E::TooLarge { document, detail } => wit::StageError::TooLarge(problem(document, detail)),
             E::NoContent { document, detail } => wit::StageError::NoContent(problem(document, detail)),
             E::InvalidConfig { document, detail } => wit::StageError::InvalidConfig(problem(document, detail)),
+            E::Corrupt { document, detail } => wit::StageError::Corrupt(problem(document, detail)),
+            E::Encrypted { document, detail } => wit::StageError::Encrypted(problem(document, detail)),
+            E::NoTextLayer { document, detail } => wit::StageError::NoTextLayer(problem(document, detail)),
+            E::LimitExceeded { document, detail } => wit::StageError::LimitExceeded(problem(document, detail)),
         }
     }
 }
