@@ -164,6 +164,9 @@ fn run(args: RunArgs) -> ExitCode {
     progress.finish();
     match result {
         Ok(report) => {
+            for warning in report.documents.iter().flat_map(|d| &d.warnings) {
+                eprintln!("warning: {warning}");
+            }
             for error in &report.errors {
                 eprintln!("error: {}", error.message);
             }

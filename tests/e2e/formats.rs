@@ -169,6 +169,10 @@ fn a_run_over_mixed_formats_exports_the_good_files_and_names_each_bad_one() {
     for file in expected.keys() {
         assert!(messages.contains(file.as_str()), "stderr names {file}: {messages}");
     }
+    assert!(
+        messages.contains("warning: ") && messages.contains("runbook-named.txt: named as plain-text"),
+        "the mismatch is reported: {messages}"
+    );
     // Pairs cite records and pages of the good files, and their evidence is
     // the ingested text.
     let audit = json_lines(&out.join("pairs.jsonl"));

@@ -165,7 +165,42 @@ fn check_page(document: &pdf_extract::Document, page_id: pdf_extract::ObjectId) 
             None => return Err("no MediaBox".to_string()),
         }
     }
-    document.get_page_content(page_id).map(|_| ()).map_err(|error| format!("content stream: {error}"))
+    document.get_page_content(page_id).map_err(|error| format!("content stream: {error}"))?;
+    check_references(document, page_id)
+}
+
+/// Every reference reachable from the page (its resources, fonts, content)
+/// resolves: `pdf-extract` dereferences with `expect`, so a dangling
+/// reference in a damaged file would otherwise abort the whole call.
+/// `/Parent` (up the page tree) and `/Annots` (not read) are not followed.
+fn check_references(
+    document: &pdf_extract::Document,
+    page_id: pdf_extract::ObjectId,
+) -> std::result::Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut pending: Vec<&Object> = Vec::new();
+    let page = document.get_object(page_id).map_err(|error| format!("page object: {error}"))?;
+    pending.push(page);
+    while let Some(object) = pending.pop() {
+        match object {
+            Object::Reference(id) => {
+                if seen.insert(*id) {
+                    let target =
+                        document.objects.get(id).ok_or_else(|| format!("object {} {} R is missing", id.0, id.1))?;
+                    pending.push(target);
+                }
+            }
+            Object::Array(items) => pending.extend(items.iter()),
+            Object::Dictionary(dictionary) => pending.extend(
+                dictionary.iter().filter(|(key, _)| !matches!(key.as_slice(), b"Parent" | b"Annots")).map(|(_, v)| v),
+            ),
+            Object::Stream(stream) => pending.extend(
+                stream.dict.iter().filter(|(key, _)| !matches!(key.as_slice(), b"Parent" | b"Annots")).map(|(_, v)| v),
+            ),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// One glyph as drawn: top-left origin, y growing down the page.

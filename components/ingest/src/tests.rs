@@ -490,3 +490,30 @@ fn content_decides_and_a_misleading_extension_is_a_warning() {
     assert!(error.to_string().contains("without word/document.xml"), "{error}");
     assert!(ingest("empty-body.docx", None, &zip, &IngestConfig::default()).is_err(), "no text");
 }
+
+/// Inputs the fuzz targets (fuzz/) once crashed on, kept as regressions: each
+/// decodes or fails with a typed error, named as its target names it.
+#[test]
+fn fuzz_regressions_decode_or_fail_with_a_typed_error() {
+    let root = format!("{}/../../tests/fixtures/fuzz", env!("CARGO_MANIFEST_DIR"));
+    let targets = [
+        ("ingest_pdf", "report.pdf"),
+        ("ingest_docx", "report.docx"),
+        ("ingest_html", "page.html"),
+        ("ingest_json", "records.json"),
+        ("ingest_text", "notes.md"),
+    ];
+    let config = IngestConfig { max_inflated_bytes: 16 << 20, ..IngestConfig::default() };
+    let mut checked = 0;
+    for (target, name) in targets {
+        let Ok(entries) = std::fs::read_dir(format!("{root}/{target}")) else { continue };
+        for entry in entries {
+            let bytes = std::fs::read(entry.expect("entry").path()).expect("readable");
+            if let Ok(ingested) = ingest(name, None, &bytes, &config) {
+                ingested.documents.iter().for_each(assert_spans_valid);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no regression inputs found under {root}");
+}

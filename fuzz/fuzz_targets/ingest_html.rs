@@ -1,0 +1,17 @@
+//! Fuzzes ingest's HTML decoder (html5ever + main-content walk): any bytes named `page.html` must give
+//! documents with valid spans or a typed error, never a panic, hang or OOM.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    // A small inflation cap keeps libFuzzer's RSS limit for real bugs.
+    let config = brightrun_types::IngestConfig { max_inflated_bytes: 16 << 20, ..Default::default() };
+    if let Ok(ingested) = brightrun_ingest::ingest("page.html", None, data, &config) {
+        for document in &ingested.documents {
+            for block in &document.blocks {
+                assert!(block.span.slice(&document.text).is_some(), "span outside the text: {block:?}");
+            }
+        }
+    }
+});
