@@ -78,7 +78,7 @@ fn main() {
             }
             seconds += started.elapsed().as_secs_f64() / repeats as f64;
         }
-        let rate = rate_for(*format, bytes_total, pages, seconds);
+        let rate = rate_for(format, bytes_total, pages, seconds);
         println!(
             "{:<6} {:>9} {:>6} {:>10.2}ms {:>10}  {:>8} {:>6} {:>6}",
             format,
@@ -107,7 +107,7 @@ fn main() {
                 "",
                 "",
                 other_seconds * 1000.0,
-                rate_for(*format, bytes_total, pages, other_seconds),
+                rate_for(format, bytes_total, pages, other_seconds),
                 other.headings,
                 other.list_items,
                 other.table_rows,

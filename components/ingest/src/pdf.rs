@@ -183,12 +183,10 @@ fn check_references(
     pending.push(page);
     while let Some(object) = pending.pop() {
         match object {
-            Object::Reference(id) => {
-                if seen.insert(*id) {
-                    let target =
-                        document.objects.get(id).ok_or_else(|| format!("object {} {} R is missing", id.0, id.1))?;
-                    pending.push(target);
-                }
+            Object::Reference(id) if seen.insert(*id) => {
+                let target =
+                    document.objects.get(id).ok_or_else(|| format!("object {} {} R is missing", id.0, id.1))?;
+                pending.push(target);
             }
             Object::Array(items) => pending.extend(items.iter()),
             Object::Dictionary(dictionary) => pending.extend(
