@@ -189,13 +189,44 @@ fn check_references(
                 pending.push(target);
             }
             Object::Array(items) => pending.extend(items.iter()),
-            Object::Dictionary(dictionary) => pending.extend(
-                dictionary.iter().filter(|(key, _)| !matches!(key.as_slice(), b"Parent" | b"Annots")).map(|(_, v)| v),
-            ),
+            Object::Dictionary(dictionary) => {
+                check_cmaps(document, dictionary)?;
+                pending.extend(
+                    dictionary
+                        .iter()
+                        .filter(|(key, _)| !matches!(key.as_slice(), b"Parent" | b"Annots"))
+                        .map(|(_, v)| v),
+                );
+            }
             Object::Stream(stream) => pending.extend(
                 stream.dict.iter().filter(|(key, _)| !matches!(key.as_slice(), b"Parent" | b"Annots")).map(|(_, v)| v),
             ),
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A font's `ToUnicode` or CMap `Encoding` stream parses: pdf-extract
+/// parses it with `unwrap` (and adobe-cmap-parser with `expect`), so a
+/// damaged CMap would otherwise abort the call. Found by `fuzz/ingest_pdf`.
+fn check_cmaps(document: &pdf_extract::Document, font: &pdf_extract::Dictionary) -> std::result::Result<(), String> {
+    for key in [b"ToUnicode".as_slice(), b"Encoding".as_slice()] {
+        let Ok(value) = font.get(key) else { continue };
+        let resolved = match value {
+            Object::Reference(id) => document.objects.get(id),
+            other => Some(other),
+        };
+        let Some(Object::Stream(stream)) = resolved else { continue };
+        let contents = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+        let parses = adobe_cmap_parser::parse(&contents).is_ok()
+            && if key == b"ToUnicode" {
+                adobe_cmap_parser::get_unicode_map(&contents).is_ok()
+            } else {
+                adobe_cmap_parser::get_byte_mapping(&contents).is_ok()
+            };
+        if !parses {
+            return Err(format!("a font's {} CMap does not parse", String::from_utf8_lossy(key)));
         }
     }
     Ok(())
