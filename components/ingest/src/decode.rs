@@ -11,15 +11,7 @@ pub const MAX_INPUT_BYTES: usize = 512 * 1024 * 1024;
 /// characters) is refused as an unsupported format; invalid UTF-8 is refused
 /// with the offset of the first bad byte.
 pub fn decode_text(name: &str, bytes: &[u8]) -> Result<String> {
-    if bytes.len() > MAX_INPUT_BYTES {
-        return Err(StageError::TooLarge {
-            document: name.to_string(),
-            detail: format!("{} bytes, more than the {MAX_INPUT_BYTES}-byte limit", bytes.len()),
-        });
-    }
-    if bytes.is_empty() {
-        return Err(StageError::EmptyInput { document: name.to_string(), detail: "0 bytes".to_string() });
-    }
+    check_size(name, bytes)?;
     let decoded = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
         decode_utf16(name, rest, u16::from_le_bytes)?
     } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
@@ -88,6 +80,20 @@ fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
         rest = &rest[tag_end..];
     }
     None
+}
+
+/// Refuses input larger than [`MAX_INPUT_BYTES`] or empty, for every format.
+pub(crate) fn check_size(name: &str, bytes: &[u8]) -> Result<()> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(StageError::TooLarge {
+            document: name.to_string(),
+            detail: format!("{} bytes, more than the {MAX_INPUT_BYTES}-byte limit", bytes.len()),
+        });
+    }
+    if bytes.is_empty() {
+        return Err(StageError::EmptyInput { document: name.to_string(), detail: "0 bytes".to_string() });
+    }
+    Ok(())
 }
 
 fn decode_utf16(name: &str, bytes: &[u8], to_unit: fn([u8; 2]) -> u16) -> Result<String> {

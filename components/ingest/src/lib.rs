@@ -39,15 +39,7 @@ pub use decode::{MAX_INPUT_BYTES, decode_html, decode_text};
 /// `config.max_inflated_bytes`, input larger than [`MAX_INPUT_BYTES`], or
 /// input that holds no block at all.
 pub fn ingest(name: &str, media_type: Option<&str>, bytes: &[u8], config: &IngestConfig) -> Result<Ingested> {
-    if bytes.len() > MAX_INPUT_BYTES {
-        return Err(StageError::TooLarge {
-            document: name.to_string(),
-            detail: format!("{} bytes, more than the {MAX_INPUT_BYTES}-byte limit", bytes.len()),
-        });
-    }
-    if bytes.is_empty() {
-        return Err(StageError::EmptyInput { document: name.to_string(), detail: "0 bytes".to_string() });
-    }
+    decode::check_size(name, bytes)?;
     if config.max_inflated_bytes == 0 || config.text_fields.is_empty() {
         return Err(StageError::InvalidConfig {
             document: name.to_string(),
