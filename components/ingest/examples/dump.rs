@@ -1,12 +1,16 @@
 //! Prints what ingest makes of files: format, title, warnings and every block
 //! with its kind, level, page and text. `cargo run -p brightrun-ingest
 //! --example dump -- FILE...`
-#![allow(clippy::unwrap_used)]
-
 fn main() {
     let config = brightrun_types::IngestConfig::default();
     for path in std::env::args().skip(1) {
-        let bytes = std::fs::read(&path).unwrap();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                println!("error: {path}: {error}");
+                continue;
+            }
+        };
         match brightrun_ingest::ingest(&path, None, &bytes, &config) {
             Ok(ingested) => {
                 for warning in &ingested.warnings {
