@@ -100,12 +100,21 @@ pub trait KvStore: Send + Sync {
 /// transaction per value costs more than the stage work it saves.
 const SQLITE_WRITE_BATCH: usize = 512;
 
+/// Oldest a buffered write gets before the buffer is committed, so a run
+/// killed midway (a server restarted with a job in flight) loses about this
+/// much finished work, not a whole batch.
+const SQLITE_WRITE_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Writes waiting for their transaction, and when the first of them came.
+type PendingWrites = (Vec<(CacheKey, Vec<u8>)>, Option<std::time::Instant>);
+
 /// SQLite: one table in one file; the embedded default. Writes are buffered
-/// and committed in batches of [`SQLITE_WRITE_BATCH`] (a crash loses at most
-/// one batch, which the next run recomputes).
+/// and committed in batches of [`SQLITE_WRITE_BATCH`] or every
+/// [`SQLITE_WRITE_AGE`] (a crash loses at most that, which the next run
+/// recomputes).
 pub struct SqliteStore {
     connection: Mutex<rusqlite::Connection>,
-    pending: Mutex<Vec<(CacheKey, Vec<u8>)>>,
+    pending: Mutex<PendingWrites>,
     path: String,
 }
 
@@ -135,7 +144,7 @@ impl SqliteStore {
             .with_context(|| format!("preparing the cache {}", path.display()))?;
         Ok(SqliteStore {
             connection: Mutex::new(connection),
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new((Vec::new(), None)),
             path: path.display().to_string(),
         })
     }
@@ -170,7 +179,7 @@ impl KvStore for SqliteStore {
             .pending
             .lock()
             .ok()
-            .and_then(|pending| pending.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone()));
+            .and_then(|pending| pending.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone()));
         if buffered.is_some() {
             return Ok(buffered);
         }
@@ -187,8 +196,14 @@ impl KvStore for SqliteStore {
     fn put(&self, key: &CacheKey, value: &[u8]) -> Result<()> {
         let full = {
             let mut pending = self.pending.lock().map_err(|_| anyhow::anyhow!("cache buffer poisoned"))?;
-            pending.push((*key, value.to_vec()));
-            (pending.len() >= SQLITE_WRITE_BATCH).then(|| std::mem::take(&mut *pending))
+            let (writes, first_at) = &mut *pending;
+            writes.push((*key, value.to_vec()));
+            let since = *first_at.get_or_insert_with(std::time::Instant::now);
+            let full = writes.len() >= SQLITE_WRITE_BATCH || since.elapsed() >= SQLITE_WRITE_AGE;
+            full.then(|| {
+                *first_at = None;
+                std::mem::take(writes)
+            })
         };
         match full {
             Some(batch) => self.write(batch),
@@ -201,7 +216,14 @@ impl KvStore for SqliteStore {
     }
 
     fn flush(&self) -> Result<()> {
-        let batch = self.pending.lock().map(|mut pending| std::mem::take(&mut *pending)).unwrap_or_default();
+        let batch = self
+            .pending
+            .lock()
+            .map(|mut pending| {
+                pending.1 = None;
+                std::mem::take(&mut pending.0)
+            })
+            .unwrap_or_default();
         self.write(batch)
     }
 }
@@ -295,11 +317,18 @@ pub struct StageCacheStats {
 /// The in-process layer: sealed values by key, and their total size in bytes.
 type MemoryLayer = (lru::LruCache<CacheKey, std::sync::Arc<Vec<u8>>>, usize);
 
-/// The two-layer cache of stage results.
-pub struct StageCache {
+/// What every view of one cache shares: the two layers themselves.
+struct Layers {
     memory: Mutex<MemoryLayer>,
     memory_budget: usize,
     store: Option<Box<dyn KvStore>>,
+}
+
+/// The two-layer cache of stage results. [`StageCache::scoped`] gives a
+/// view onto the same layers with counters of its own, so concurrent runs
+/// (server jobs) share entries but report their own hits and misses.
+pub struct StageCache {
+    layers: std::sync::Arc<Layers>,
     /// One slot per stage, in [`Stage::ALL`] order, then the document layer.
     counters: [Counters; 7],
 }
@@ -311,16 +340,24 @@ impl StageCache {
     /// A cache with an in-process LRU of `memory_budget` bytes in front of `store`.
     pub fn new(memory_budget: usize, store: Option<Box<dyn KvStore>>) -> Self {
         StageCache {
-            memory: Mutex::new((lru::LruCache::unbounded(), 0)),
-            memory_budget,
-            store,
+            layers: std::sync::Arc::new(Layers {
+                memory: Mutex::new((lru::LruCache::unbounded(), 0)),
+                memory_budget,
+                store,
+            }),
             counters: Default::default(),
         }
     }
 
+    /// The same cache with its counters at zero: what one run of several
+    /// sharing the cache reports.
+    pub fn scoped(&self) -> StageCache {
+        StageCache { layers: std::sync::Arc::clone(&self.layers), counters: Default::default() }
+    }
+
     /// What the persistent layer is, if any.
     pub fn describe(&self) -> Option<String> {
-        self.store.as_ref().map(|store| store.describe())
+        self.layers.store.as_ref().map(|store| store.describe())
     }
 
     fn slot(stage: Stage) -> usize {
@@ -385,7 +422,7 @@ impl StageCache {
     fn store_at<T: Serialize>(&self, slot: usize, key: CacheKey, value: &T) {
         let Ok(payload) = serde_json::to_vec(value) else { return };
         let sealed = seal(&payload);
-        if let Some(store) = &self.store
+        if let Some(store) = &self.layers.store
             && store.put(&key, &sealed).is_err()
         {
             self.counters[slot].store_errors.fetch_add(1, Ordering::Relaxed);
@@ -395,14 +432,14 @@ impl StageCache {
 
     fn lookup_at<T: DeserializeOwned>(&self, slot: usize, key: &CacheKey) -> Option<T> {
         let counters = &self.counters[slot];
-        let remembered = self.memory.lock().ok().and_then(|mut memory| memory.0.get(key).cloned());
+        let remembered = self.layers.memory.lock().ok().and_then(|mut memory| memory.0.get(key).cloned());
         if let Some(sealed) = remembered
             && let Some(value) = open(&sealed).and_then(|payload| serde_json::from_slice(payload).ok())
         {
             counters.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Some(value);
         }
-        let store = self.store.as_ref()?;
+        let store = self.layers.store.as_ref()?;
         let sealed = match store.get(key) {
             Ok(Some(sealed)) => sealed,
             Ok(None) => return None,
@@ -428,16 +465,16 @@ impl StageCache {
     /// beyond the byte budget. Values larger than a quarter of the budget are
     /// not kept in memory at all.
     fn remember(&self, key: CacheKey, sealed: Vec<u8>) {
-        if sealed.len() > self.memory_budget / 4 {
+        if sealed.len() > self.layers.memory_budget / 4 {
             return;
         }
-        let Ok(mut memory) = self.memory.lock() else { return };
+        let Ok(mut memory) = self.layers.memory.lock() else { return };
         let (entries, bytes) = &mut *memory;
         *bytes += sealed.len();
         if let Some(previous) = entries.put(key, std::sync::Arc::new(sealed)) {
             *bytes -= previous.len();
         }
-        while *bytes > self.memory_budget {
+        while *bytes > self.layers.memory_budget {
             match entries.pop_lru() {
                 Some((_, evicted)) => *bytes -= evicted.len(),
                 None => break,
@@ -447,7 +484,7 @@ impl StageCache {
 
     /// Writes what the persistent store buffers; `Err` when it cannot.
     pub fn flush(&self) -> Result<()> {
-        match &self.store {
+        match &self.layers.store {
             Some(store) => store.flush(),
             None => Ok(()),
         }
@@ -570,7 +607,7 @@ mod tests {
         for n in 0..100u8 {
             let _: Result<Vec<u8>, ()> = cache.get_or_compute(Stage::Analyze, Some(key(n)), || Ok(vec![n; 100]));
         }
-        let memory = cache.memory.lock().expect("lock");
+        let memory = cache.layers.memory.lock().expect("lock");
         assert!(memory.1 <= 4096, "{} bytes kept", memory.1);
         assert!(memory.0.len() > 1 && memory.0.len() < 100, "{} entries kept", memory.0.len());
     }

@@ -15,6 +15,8 @@ use brightrun_host::components::Stage;
 use brightrun_host::engine::Limits;
 use brightrun_host::pipeline::{self, ExportFormat, Progress, RunError, RunOptions};
 use brightrun_host::report::RunReport;
+use brightrun_host::serve::ServeOptions;
+use brightrun_host::serve::api::UploadLimits;
 use brightrun_host::stages::StageFailure;
 use clap::{Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -30,6 +32,8 @@ struct Cli {
 enum Command {
     /// Run the pipeline on files and folders and write the dataset to --out.
     Run(RunArgs),
+    /// Serve the job API and web page: upload documents, watch progress, download datasets.
+    Serve(ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -40,9 +44,6 @@ struct RunArgs {
     /// Folder to write the dataset, card and report to (created if missing).
     #[arg(long, short)]
     out: PathBuf,
-    /// Worker threads [default: the number of cores].
-    #[arg(long, short)]
-    jobs: Option<usize>,
     /// Export formats to write (repeat or comma-separate) [default: all].
     #[arg(long, value_enum, value_delimiter = ',')]
     format: Vec<ExportFormat>,
@@ -80,6 +81,19 @@ struct RunArgs {
     /// Near-duplicate threshold: estimated Jaccard similarity (0–1].
     #[arg(long, default_value_t = 0.7)]
     near_duplicate_threshold: f32,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+    /// Print no progress bars or summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Settings of the runtime: workers, limits, caches, components.
+#[derive(clap::Args)]
+struct RuntimeArgs {
+    /// Worker threads [default: the number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
     /// Memory limit of one component invocation, in MiB.
     #[arg(long, default_value_t = 1024)]
     memory_limit_mib: usize,
@@ -107,9 +121,34 @@ struct RunArgs {
     /// Alert when a call's linear memory exceeds this many MiB.
     #[arg(long, value_name = "MIB")]
     alert_memory_mib: Option<f64>,
-    /// Print no progress bars or summary.
-    #[arg(long, short)]
-    quiet: bool,
+}
+
+/// `brightrun serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on; loopback by default (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Where jobs and their files are kept [default: ~/.local/share/brightrun].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// A folder jobs may name instead of uploading (repeatable); none by default.
+    #[arg(long, value_name = "DIR")]
+    allow_root: Vec<PathBuf>,
+    /// Jobs run at once.
+    #[arg(long, default_value_t = 1)]
+    concurrent_jobs: usize,
+    /// Jobs that may wait for a worker; more are refused with 429.
+    #[arg(long, default_value_t = 16)]
+    queue: usize,
+    /// Largest upload (all files of one job), in MiB.
+    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    max_upload_mib: usize,
+    /// Most files in one job.
+    #[arg(long, default_value_t = 10_000)]
+    max_files: usize,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
 }
 
 fn parse_stage_component(value: &str) -> Result<(Stage, PathBuf), String> {
@@ -121,14 +160,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Serve(args) => serve(args),
     }
 }
 
 fn run(args: RunArgs) -> ExitCode {
     let mut options = RunOptions::new(args.inputs, args.out);
-    if let Some(jobs) = args.jobs {
-        options.jobs = jobs.max(1);
-    }
+    args.runtime.apply(&mut options);
     if !args.format.is_empty() {
         options.formats = args.format;
         options.formats.sort();
@@ -149,15 +187,6 @@ fn run(args: RunArgs) -> ExitCode {
     options.max_sequence_tokens = args.max_sequence_tokens;
     options.min_fidelity = args.min_fidelity;
     options.diversify.threshold = args.near_duplicate_threshold;
-    options.limits.memory_bytes = args.memory_limit_mib.saturating_mul(1 << 20);
-    options.limits.timeout = Duration::from_secs(args.timeout_secs.max(1));
-    options.limits.fuel_base = args.fuel;
-    options.alerts.stage_p95_ms = args.alert_p95_ms;
-    options.alerts.peak_memory_mib = args.alert_memory_mib;
-    options.cache_dir = if args.no_cache { None } else { args.cache_dir.or(options.cache_dir) };
-    options.stage_cache = !args.no_cache;
-    options.cache_url = args.cache;
-    options.stage_components = args.stage_component.into_iter().collect::<BTreeMap<_, _>>();
 
     let progress = Bars::new(args.quiet);
     let result = pipeline::run(&options, &progress);
@@ -187,11 +216,66 @@ fn run(args: RunArgs) -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::from(2)
         }
+        Err(error @ RunError::Cancelled) => {
+            eprintln!("error: {error}");
+            ExitCode::from(130)
+        }
         Err(RunError::Other(error)) => {
             eprintln!("error: {error:#}");
             ExitCode::from(3)
         }
     }
+}
+
+impl RuntimeArgs {
+    fn apply(self, options: &mut RunOptions) {
+        if let Some(jobs) = self.jobs {
+            options.jobs = jobs.max(1);
+        }
+        options.limits.memory_bytes = self.memory_limit_mib.saturating_mul(1 << 20);
+        options.limits.timeout = Duration::from_secs(self.timeout_secs.max(1));
+        options.limits.fuel_base = self.fuel;
+        options.alerts.stage_p95_ms = self.alert_p95_ms;
+        options.alerts.peak_memory_mib = self.alert_memory_mib;
+        options.cache_dir = if self.no_cache { None } else { self.cache_dir.or(options.cache_dir.take()) };
+        options.stage_cache = !self.no_cache;
+        options.cache_url = self.cache;
+        options.stage_components = self.stage_component.into_iter().collect::<BTreeMap<_, _>>();
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let Some(data_dir) = args.data_dir.or_else(default_data_dir) else {
+        eprintln!("error: no home folder to keep jobs in; pass --data-dir");
+        return ExitCode::from(2);
+    };
+    let mut base = RunOptions::new(Vec::new(), PathBuf::new());
+    args.runtime.apply(&mut base);
+    let options = ServeOptions {
+        addr: args.addr,
+        data_dir,
+        allowed_roots: args.allow_root,
+        concurrent_jobs: args.concurrent_jobs.max(1),
+        queue_capacity: args.queue.max(1),
+        limits: UploadLimits {
+            max_request_bytes: args.max_upload_mib.saturating_mul(1 << 20),
+            max_files: args.max_files.max(1),
+        },
+    };
+    match brightrun_host::serve::serve(options, base) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/brightrun`, else `~/.local/share/brightrun`.
+fn default_data_dir() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
+    let data = data.or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))?;
+    Some(data.join("brightrun"))
 }
 
 /// Progress bars on stderr (hidden when stderr is not a terminal or with --quiet).

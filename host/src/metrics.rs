@@ -1,6 +1,6 @@
 //! Per-invocation measurements and their per-stage aggregates.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -42,15 +42,34 @@ impl From<&InvocationMetrics> for crate::types::InvocationMetrics {
     }
 }
 
+/// Sees every invocation as it is recorded: the server's Prometheus
+/// counters, which outlive any one run.
+pub type MetricsObserver = Arc<dyn Fn(&InvocationMetrics) + Send + Sync>;
+
 /// Collects invocation metrics from all worker threads.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MetricsSink {
     invocations: Mutex<Vec<InvocationMetrics>>,
+    observer: Option<MetricsObserver>,
+}
+
+impl std::fmt::Debug for MetricsSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSink").field("observed", &self.observer.is_some()).finish_non_exhaustive()
+    }
 }
 
 impl MetricsSink {
+    /// A sink that also passes each invocation to `observer`.
+    pub fn observed(observer: Option<MetricsObserver>) -> Self {
+        MetricsSink { invocations: Mutex::default(), observer }
+    }
+
     /// Records one invocation.
     pub fn record(&self, metrics: InvocationMetrics) {
+        if let Some(observer) = &self.observer {
+            observer(&metrics);
+        }
         if let Ok(mut invocations) = self.invocations.lock() {
             invocations.push(metrics);
         }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -16,7 +17,7 @@ use rayon::prelude::*;
 use crate::cache::{CacheKey, DEFAULT_MEMORY_BUDGET, StageCache, open_store};
 use crate::components::Stage;
 use crate::engine::Limits;
-use crate::metrics::aggregate;
+use crate::metrics::{MetricsObserver, MetricsSink, aggregate};
 use crate::report::{
     CacheReport, Choice, Counts, DocumentReport, DocumentStatus, ErrorReport, QualityReport, RunReport, Settings,
 };
@@ -28,7 +29,7 @@ use crate::types;
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The export formats `--format` selects among.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExportFormat {
     /// `alpaca.json`: instruction/input/output.
@@ -105,6 +106,9 @@ pub struct RunOptions {
     pub cache_url: Option<String>,
     /// Components that replace the embedded ones, by stage.
     pub stage_components: BTreeMap<Stage, PathBuf>,
+    /// Documents are named by their path relative to this folder (the
+    /// server's upload folder), else by their path as found.
+    pub names_relative_to: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -130,6 +134,7 @@ impl RunOptions {
             stage_cache: true,
             cache_url: None,
             stage_components: BTreeMap::new(),
+            names_relative_to: None,
         }
     }
 }
@@ -143,6 +148,9 @@ pub enum RunError {
     /// The inputs hold no files.
     #[error("no input files found in {0}")]
     NoInputFiles(String),
+    /// [`Progress::cancelled`] said stop.
+    #[error("the run was cancelled")]
+    Cancelled,
     /// Anything else: components that do not load, an output folder that cannot be written.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -168,6 +176,12 @@ pub trait Progress: Sync {
     fn phase(&self, name: &str) {
         let _ = name;
     }
+    /// Whether the run should stop: checked before each window of files and
+    /// each chunk; a cancelled run returns [`RunError::Cancelled`] and
+    /// writes nothing, but keeps what it finished in the cache.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Progress that goes nowhere.
@@ -182,53 +196,121 @@ struct DocumentOutcome {
     pairs: Vec<types::Pair>,
 }
 
-/// Runs the pipeline and writes the dataset, card and `report.json` to
+/// Runs the pipeline once and writes the dataset, card and `report.json` to
 /// `options.out`. See the module docs for what is an `Err`.
 pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
-    let started = Instant::now();
-    let files = discover(&options.inputs)?;
-    progress.documents_found(files.len());
+    Runtime::new(options, None)?.run(options, progress)
+}
 
-    let mut overrides = BTreeMap::new();
-    for (stage, path) in &options.stage_components {
-        let bytes = std::fs::read(path).with_context(|| format!("reading the {stage} component {}", path.display()))?;
-        overrides.insert(*stage, bytes);
+/// What runs share: the loaded components, the stage cache and the worker
+/// pool. The CLI makes one per run; the server makes one at start and runs
+/// every job on it, concurrently.
+pub struct Runtime {
+    stages: Stages,
+    cache: Option<StageCache>,
+    pool: rayon::ThreadPool,
+    jobs: usize,
+    jobs_reason: String,
+    observer: Option<MetricsObserver>,
+}
+
+impl Runtime {
+    /// Loads the components (`options.stage_components` replacing embedded
+    /// ones), opens the stage cache and starts the worker pool, from the
+    /// runtime fields of `options`: `jobs`, `limits`, `cache_dir`,
+    /// `stage_cache`, `cache_url`, `stage_components`. `observer` sees every
+    /// component call of every run.
+    pub fn new(options: &RunOptions, observer: Option<MetricsObserver>) -> Result<Self, RunError> {
+        let mut overrides = BTreeMap::new();
+        for (stage, path) in &options.stage_components {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading the {stage} component {}", path.display()))?;
+            overrides.insert(*stage, bytes);
+        }
+        let (jobs, jobs_reason) = choose_jobs(options);
+        let mut limits = options.limits;
+        limits.max_instances = u32::try_from(jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
+        let stages = Stages::new(limits, options.cache_dir.as_deref(), &overrides)?;
+        let cache = if options.stage_cache {
+            let store = open_store(options.cache_url.as_deref(), options.cache_dir.as_deref())?;
+            Some(StageCache::new(DEFAULT_MEMORY_BUDGET, store))
+        } else {
+            None
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .thread_name(|index| format!("brightrun-worker-{index}"))
+            .build()
+            .context("starting the worker pool")?;
+        Ok(Runtime { stages, cache, pool, jobs, jobs_reason, observer })
     }
-    let mut choices = Vec::new();
-    let (jobs, reason) = choose_jobs(options);
-    choices.push(Choice { setting: "jobs".into(), value: jobs.to_string(), reason });
-    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    let mean_kib = total_bytes as f64 / files.len().max(1) as f64 / 1024.0;
-    let batch_docs = ((SEGMENT_BATCH_BYTES as f64 / 1024.0 / mean_kib.max(1.0)) as usize).clamp(1, SEGMENT_BATCH_DOCS);
-    choices.push(Choice {
-        setting: "segment batch".into(),
-        value: format!("about {batch_docs} documents per call"),
-        reason: format!(
-            "documents average {mean_kib:.0} KiB and a call carries up to {} KiB or {SEGMENT_BATCH_DOCS} documents, so the tokenizer's start-up is paid about {} times instead of {}",
-            SEGMENT_BATCH_BYTES / 1024,
-            files.len().div_ceil(batch_docs),
-            files.len()
-        ),
-    });
-    let mut limits = options.limits;
-    limits.max_instances = u32::try_from(jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
-    let stages = Stages::new(limits, options.cache_dir.as_deref(), &overrides)?;
-    let cache = if options.stage_cache {
-        let store = open_store(options.cache_url.as_deref(), options.cache_dir.as_deref())?;
-        Some(StageCache::new(DEFAULT_MEMORY_BUDGET, store))
-    } else {
-        None
-    };
-    let run = Run { stages: &stages, cache: cache.as_ref(), options };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .thread_name(|index| format!("brightrun-worker-{index}"))
-        .build()
-        .context("starting the worker pool")?;
 
-    let outcomes: Vec<DocumentOutcome> = pool
-        .install(|| windows(&files).into_iter().flat_map(|window| process_window(&run, window, progress)).collect());
+    /// The worker count.
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
 
+    /// What the persistent stage cache is, if any.
+    pub fn cache_store(&self) -> Option<String> {
+        self.cache.as_ref().and_then(StageCache::describe)
+    }
+
+    /// Runs the pipeline over `options.inputs` with the job fields of
+    /// `options` (the runtime fields were fixed by [`Runtime::new`]) and
+    /// writes the dataset, card and `report.json` to `options.out`. Metrics
+    /// and cache figures in the report are this run's alone.
+    pub fn run(&self, options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
+        let started = Instant::now();
+        let files = discover(&options.inputs)?;
+        progress.documents_found(files.len());
+        let stages = self.stages.with_metrics(Arc::new(MetricsSink::observed(self.observer.clone())));
+        let cache = self.cache.as_ref().map(StageCache::scoped);
+        let run = Run { stages: &stages, cache: cache.as_ref(), options, progress };
+        let choices = self.choices(&files);
+        let outcomes: Vec<DocumentOutcome> =
+            self.pool.install(|| windows(&files).into_iter().flat_map(|window| process_window(&run, window)).collect());
+        if progress.cancelled() {
+            // Finished documents are in the cache: a re-run resumes from them.
+            let _ = cache.as_ref().map(StageCache::flush);
+            return Err(RunError::Cancelled);
+        }
+        finish(&run, FinishedDocuments { outcomes, choices, jobs: self.jobs, started })
+    }
+
+    /// The choices made for this run's files, with their reasons.
+    fn choices(&self, files: &[PathBuf]) -> Vec<Choice> {
+        let mut choices = Vec::new();
+        choices.push(Choice { setting: "jobs".into(), value: self.jobs.to_string(), reason: self.jobs_reason.clone() });
+        let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+        let mean_kib = total_bytes as f64 / files.len().max(1) as f64 / 1024.0;
+        let batch_docs =
+            ((SEGMENT_BATCH_BYTES as f64 / 1024.0 / mean_kib.max(1.0)) as usize).clamp(1, SEGMENT_BATCH_DOCS);
+        choices.push(Choice {
+            setting: "segment batch".into(),
+            value: format!("about {batch_docs} documents per call"),
+            reason: format!(
+                "documents average {mean_kib:.0} KiB and a call carries up to {} KiB or {SEGMENT_BATCH_DOCS} documents, so the tokenizer's start-up is paid about {} times instead of {}",
+                SEGMENT_BATCH_BYTES / 1024,
+                files.len().div_ceil(batch_docs),
+                files.len()
+            ),
+        });
+        choices
+    }
+}
+
+/// What the per-document part of a run hands to the global stages.
+struct FinishedDocuments {
+    outcomes: Vec<DocumentOutcome>,
+    choices: Vec<Choice>,
+    jobs: usize,
+    started: Instant,
+}
+
+/// The global stages (dedup, validate and export), then the files and the report.
+fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunError> {
+    let FinishedDocuments { outcomes, choices, jobs, started } = finished;
+    let (stages, cache, options, progress) = (run.stages, run.cache, run.options, run.progress);
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     let mut pairs = Vec::new();
@@ -278,7 +360,7 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         }
     };
 
-    if let Some(Err(error)) = cache.as_ref().map(StageCache::flush) {
+    if let Some(Err(error)) = cache.map(StageCache::flush) {
         // A cache that cannot be written costs the next run time, not this run its output.
         errors.push(run_error(
             Stage::ValidateExport,
@@ -316,7 +398,7 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         pairs_exported,
     };
     let stage_stats = aggregate(&stages.metrics().snapshot());
-    let cache_stats = cache.as_ref().map(StageCache::stats).unwrap_or_default();
+    let cache_stats = cache.map(StageCache::stats).unwrap_or_default();
     let report = RunReport {
         version: env!("CARGO_PKG_VERSION").to_string(),
         inputs: options.inputs.iter().map(|p| p.display().to_string()).collect(),
@@ -329,7 +411,7 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, R
         profile: crate::profile::profile(&stage_stats, &cache_stats, &options.alerts),
         stages: stage_stats,
         cache: CacheReport {
-            store: cache.as_ref().and_then(StageCache::describe),
+            store: cache.and_then(StageCache::describe),
             enabled: cache.is_some(),
             stages: cache_stats,
         },
@@ -432,6 +514,7 @@ struct Run<'a> {
     stages: &'a Stages,
     cache: Option<&'a StageCache>,
     options: &'a RunOptions,
+    progress: &'a dyn Progress,
 }
 
 impl Run<'_> {
@@ -497,8 +580,11 @@ type CachedDocument = (DocumentReport, Vec<types::Pair>);
 
 /// Runs ingest, segment (batched) and analyze + generate (per chunk) for the
 /// files of one window, all in parallel on the current pool.
-fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> Vec<DocumentOutcome> {
-    let (stages, options) = (run.stages, run.options);
+fn process_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<DocumentOutcome> {
+    let (stages, options, progress) = (run.stages, run.options, run.progress);
+    if progress.cancelled() {
+        return Vec::new();
+    }
     let mut items: Vec<Item> = files.par_iter().map(|file| read_and_ingest(run, file)).collect();
     for item in items.iter().filter(|item| item.documents.is_empty() && item.cached.is_none()) {
         progress.document_finished(&item.report.name, item.errors.first().map(|e| &e.failure));
@@ -597,6 +683,10 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
     let results: Vec<(usize, ChunkResult)> = work
         .par_iter()
         .map(|(index, chunk)| {
+            if progress.cancelled() {
+                // The run's results are dropped; this only stops the work.
+                return (*index, Ok(Vec::new()));
+            }
             let name = &chunk.document;
             let result = run
                 .cached(Stage::Analyze, &(), chunk, || stages.analyze(chunk))
@@ -625,7 +715,8 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
         .zip(pairs.into_iter().zip(chunk_errors))
         .map(|(mut item, (pairs, failed))| {
             if let Some((report, pairs)) = item.cached {
-                progress.chunks_found(report.chunks);
+                // Served whole from the cache: no chunk work to count.
+                progress.document_finished(&report.name, None);
                 return DocumentOutcome { report, errors: Vec::new(), pairs };
             }
             if item.report.chunks > 0 {
@@ -643,7 +734,9 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
                 progress.document_finished(&item.report.name, first);
             }
             item.errors.extend(failed);
-            if let (Some(cache), Some(key), true) = (run.cache, item.document_key, item.errors.is_empty()) {
+            // A cancelled run may have skipped chunks: its documents are not whole.
+            let whole = item.errors.is_empty() && !progress.cancelled();
+            if let (Some(cache), Some(key), true) = (run.cache, item.document_key, whole) {
                 cache.store_document(key, &(&item.report, &pairs));
             }
             DocumentOutcome { report: item.report, errors: item.errors, pairs }
@@ -653,7 +746,8 @@ fn process_window(run: &Run<'_>, files: &[PathBuf], progress: &dyn Progress) -> 
 
 /// Reads and ingests one file; a failure is recorded on the item.
 fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
-    let name = file.display().to_string();
+    let relative = run.options.names_relative_to.as_deref().and_then(|base| file.strip_prefix(base).ok());
+    let name = relative.unwrap_or(file).display().to_string();
     let mut item = Item {
         report: DocumentReport {
             name: name.clone(),

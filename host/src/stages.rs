@@ -191,8 +191,17 @@ pub struct ComponentInfo {
     pub overridden: bool,
 }
 
-/// The loaded stage components, ready to call from any thread.
+/// The loaded stage components, ready to call from any thread. Cloning is
+/// cheap: clones share the engine and components ([`Stages::with_metrics`]
+/// gives one that records into its own sink).
+#[derive(Clone)]
 pub struct Stages {
+    loaded: Arc<Loaded>,
+    metrics: Arc<MetricsSink>,
+}
+
+/// The engine and the pre-instantiated components.
+struct Loaded {
     engine: Engine,
     limits: Limits,
     ingest: ingest::IngestComponentPre<HostState>,
@@ -201,7 +210,6 @@ pub struct Stages {
     generate: generate::GenerateComponentPre<HostState>,
     diversify: diversify::DiversifyComponentPre<HostState>,
     validate_export: validate_export::ValidateExportComponentPre<HostState>,
-    metrics: Arc<MetricsSink>,
     components: Vec<ComponentInfo>,
     _ticker: EpochTicker,
 }
@@ -253,7 +261,7 @@ impl Stages {
             .map_err(anyhow::Error::from)
             .context("validate-export component")?;
         let ticker = EpochTicker::start(&engine);
-        Ok(Stages {
+        let loaded = Loaded {
             engine,
             limits,
             ingest,
@@ -262,10 +270,15 @@ impl Stages {
             generate,
             diversify,
             validate_export,
-            metrics: Arc::new(MetricsSink::default()),
             components,
             _ticker: ticker,
-        })
+        };
+        Ok(Stages { loaded: Arc::new(loaded), metrics: Arc::new(MetricsSink::default()) })
+    }
+
+    /// The same components, recording their calls into `metrics`.
+    pub fn with_metrics(&self, metrics: Arc<MetricsSink>) -> Stages {
+        Stages { loaded: Arc::clone(&self.loaded), metrics }
     }
 
     /// Every call's metrics so far.
@@ -275,12 +288,12 @@ impl Stages {
 
     /// How each component was loaded.
     pub fn components(&self) -> &[ComponentInfo] {
-        &self.components
+        &self.loaded.components
     }
 
     /// The digest of the component serving `stage` (part of every cache key).
     pub fn digest(&self, stage: Stage) -> &str {
-        self.components.iter().find(|c| c.stage == stage).map_or("", |c| c.digest.as_str())
+        self.loaded.components.iter().find(|c| c.stage == stage).map_or("", |c| c.digest.as_str())
     }
 
     fn store(&self, input_bytes: usize) -> Result<Store<HostState>, wasmtime::Error> {
@@ -294,13 +307,13 @@ impl Stages {
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter { limit: self.limits.memory_bytes, peak: 0, refused: false },
+            limiter: MemoryLimiter { limit: self.loaded.limits.memory_bytes, peak: 0, refused: false },
             stderr,
         };
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(&self.loaded.engine, state);
         store.limiter(|state| &mut state.limiter);
-        store.set_fuel(self.limits.fuel_for(input_bytes))?;
-        store.set_epoch_deadline(self.limits.deadline_ticks());
+        store.set_fuel(self.loaded.limits.fuel_for(input_bytes))?;
+        store.set_epoch_deadline(self.loaded.limits.deadline_ticks());
         Ok(store)
     }
 
@@ -314,7 +327,7 @@ impl Stages {
         bytes_out: impl FnOnce(&T) -> usize,
     ) -> Result<T, StageFailure> {
         let started = Instant::now();
-        let fuel = self.limits.fuel_for(bytes_in);
+        let fuel = self.loaded.limits.fuel_for(bytes_in);
         let mut store = match self.store(bytes_in) {
             Ok(store) => store,
             Err(error) => return Err(StageFailure::Host { stage, message: format!("{error:#}") }),
@@ -361,10 +374,14 @@ impl Stages {
     ) -> StageFailure {
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => StageFailure::OutOfFuel { stage, fuel },
-            Some(Trap::Interrupt) => StageFailure::Timeout { stage, millis: self.limits.timeout.as_millis() as u64 },
+            Some(Trap::Interrupt) => {
+                StageFailure::Timeout { stage, millis: self.loaded.limits.timeout.as_millis() as u64 }
+            }
             // A Rust guest whose allocation is refused aborts, which wasmtime reports as
             // `unreachable`; the limiter tells us why.
-            _ if memory_refused => StageFailure::OutOfMemory { stage, limit_mib: self.limits.memory_bytes >> 20 },
+            _ if memory_refused => {
+                StageFailure::OutOfMemory { stage, limit_mib: self.loaded.limits.memory_bytes >> 20 }
+            }
             Some(trap) => match panic {
                 Some(panic) => {
                     StageFailure::Trap { stage, message: format!("{trap}: the component panicked: {panic}") }
@@ -386,7 +403,7 @@ impl Stages {
         self.invoke(
             Stage::Ingest,
             bytes.len(),
-            |store| self.ingest.instantiate(store),
+            |store| self.loaded.ingest.instantiate(store),
             |instance, store| instance.brightrun_pipeline_ingest().call_ingest(store, name, media_type, bytes, config),
             |ingested| ingested.documents.iter().map(|document| document.text.len()).sum(),
         )
@@ -402,7 +419,7 @@ impl Stages {
         let results = self.invoke(
             Stage::Segment,
             documents.iter().map(|d| d.text.len()).sum(),
-            |store| self.segment.instantiate(store),
+            |store| self.loaded.segment.instantiate(store),
             |instance, store| instance.brightrun_pipeline_segment().call_segment(store, documents, config).map(Ok),
             |results: &Vec<Result<Vec<types::Chunk>, types::StageError>>| {
                 results.iter().flatten().flatten().map(|c| c.text.len()).sum()
@@ -416,7 +433,7 @@ impl Stages {
         self.invoke(
             Stage::Analyze,
             chunk.text.len(),
-            |store| self.analyze.instantiate(store),
+            |store| self.loaded.analyze.instantiate(store),
             |instance, store| instance.brightrun_pipeline_analyze().call_analyze(store, chunk),
             analysis_bytes,
         )
@@ -432,7 +449,7 @@ impl Stages {
         self.invoke(
             Stage::Generate,
             chunk.text.len() + analysis_bytes(analysis),
-            |store| self.generate.instantiate(store),
+            |store| self.loaded.generate.instantiate(store),
             |instance, store| instance.brightrun_pipeline_generate().call_generate(store, chunk, analysis, config),
             |pairs| pairs.iter().map(pair_bytes).sum(),
         )
@@ -447,7 +464,7 @@ impl Stages {
         self.invoke(
             Stage::Diversify,
             pairs.iter().map(pair_bytes).sum(),
-            |store| self.diversify.instantiate(store),
+            |store| self.loaded.diversify.instantiate(store),
             |instance, store| instance.brightrun_pipeline_diversify().call_diversify(store, pairs, config),
             |result| result.kept.iter().map(pair_bytes).sum(),
         )
@@ -462,7 +479,7 @@ impl Stages {
         self.invoke(
             Stage::ValidateExport,
             pairs.iter().map(pair_bytes).sum(),
-            |store| self.validate_export.instantiate(store),
+            |store| self.loaded.validate_export.instantiate(store),
             |instance, store| instance.brightrun_pipeline_validate_export().call_validate_export(store, pairs, config),
             |result| result.files.iter().map(|f| f.contents.len()).sum(),
         )

@@ -1,0 +1,803 @@
+//! Background jobs: their records, the SQLite file that keeps them across
+//! restarts, and the bounded queue and workers that run them on the shared
+//! [`Runtime`].
+//!
+//! A job is `queued`, `running`, then `succeeded`, `failed` or `cancelled`;
+//! a job that was running when the server stopped is `interrupted` on the
+//! next start and can be resumed (its finished documents come from the
+//! stage cache). Every change is written to SQLite before it is published.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::pipeline::{ExportFormat, Progress, RunError, RunOptions, Runtime};
+use crate::report::RunReport;
+use crate::stages::StageFailure;
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker is running it.
+    Running,
+    /// Finished and wrote a dataset (some documents may have failed: see its report).
+    Succeeded,
+    /// Finished without a dataset, or could not start.
+    Failed,
+    /// Cancelled by a client.
+    Cancelled,
+    /// The server stopped while it ran; resumable.
+    Interrupted,
+}
+
+impl JobStatus {
+    /// Every status, for metrics.
+    pub const ALL: [JobStatus; 6] = [
+        JobStatus::Queued,
+        JobStatus::Running,
+        JobStatus::Succeeded,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+        JobStatus::Interrupted,
+    ];
+
+    /// Whether the job will not change again on its own.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, JobStatus::Queued | JobStatus::Running)
+    }
+
+    /// The status as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// Settings a client may give a job (the `config` part of an upload). Unset
+/// fields take the server's defaults; unknown fields are refused so a typo
+/// is not silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobConfig {
+    /// Dataset name in dataset_info.json and the card.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset_name: Option<String>,
+    /// Export formats to write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formats: Option<Vec<ExportFormat>>,
+    /// Most tokens in a chunk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Tokens a chunk repeats from the one before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap_tokens: Option<u32>,
+    /// Most pairs from one chunk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pairs_per_chunk: Option<u32>,
+    /// Phrasing seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Lowest fidelity exported (0–1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_fidelity: Option<f32>,
+    /// Training sequence length in tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_sequence_tokens: Option<u32>,
+    /// JSON fields holding a record's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_fields: Option<Vec<String>>,
+    /// JSON fields holding a record's title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_fields: Option<Vec<String>>,
+}
+
+impl JobConfig {
+    /// Why the settings cannot run, if they cannot.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(name) = &self.dataset_name {
+            let ok = !name.is_empty()
+                && name.len() <= 64
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !ok {
+                return Some("dataset_name must be 1–64 characters of letters, digits, '-', '_' or '.'".into());
+            }
+        }
+        if let Some(tokens) = self.max_tokens
+            && !(32..=32768).contains(&tokens)
+        {
+            return Some(format!("max_tokens must be between 32 and 32768, not {tokens}"));
+        }
+        let max_tokens = self.max_tokens.unwrap_or(512);
+        if let Some(overlap) = self.overlap_tokens
+            && overlap >= max_tokens / 2
+        {
+            return Some(format!("overlap_tokens must be less than half of max_tokens ({max_tokens}), not {overlap}"));
+        }
+        if let Some(pairs) = self.max_pairs_per_chunk
+            && !(1..=64).contains(&pairs)
+        {
+            return Some(format!("max_pairs_per_chunk must be between 1 and 64, not {pairs}"));
+        }
+        if let Some(fidelity) = self.min_fidelity
+            && !(0.0..=1.0).contains(&fidelity)
+        {
+            return Some(format!("min_fidelity must be between 0 and 1, not {fidelity}"));
+        }
+        if let Some(tokens) = self.max_sequence_tokens
+            && !(64..=1_048_576).contains(&tokens)
+        {
+            return Some(format!("max_sequence_tokens must be between 64 and 1048576, not {tokens}"));
+        }
+        if self.formats.as_ref().is_some_and(Vec::is_empty) {
+            return Some("formats must name at least one format".into());
+        }
+        for fields in [&self.text_fields, &self.title_fields].into_iter().flatten() {
+            if fields.is_empty() || fields.iter().any(|f| f.is_empty() || f.len() > 128) {
+                return Some("text_fields and title_fields must be non-empty lists of field names".into());
+            }
+        }
+        None
+    }
+
+    /// `base` with these settings applied.
+    fn apply(&self, mut options: RunOptions) -> RunOptions {
+        if let Some(name) = &self.dataset_name {
+            options.dataset_name = name.clone();
+        }
+        if let Some(formats) = &self.formats {
+            options.formats = formats.clone();
+            options.formats.sort();
+            options.formats.dedup();
+        }
+        if let Some(tokens) = self.max_tokens {
+            options.segment.max_tokens = tokens;
+            options.segment.overlap_tokens = options.segment.overlap_tokens.min(tokens / 4);
+        }
+        if let Some(overlap) = self.overlap_tokens {
+            options.segment.overlap_tokens = overlap;
+        }
+        if let Some(pairs) = self.max_pairs_per_chunk {
+            options.generate.max_pairs_per_chunk = pairs;
+        }
+        if let Some(seed) = self.seed {
+            options.generate.seed = seed;
+        }
+        if let Some(fidelity) = self.min_fidelity {
+            options.min_fidelity = fidelity;
+        }
+        if let Some(tokens) = self.max_sequence_tokens {
+            options.max_sequence_tokens = tokens;
+        }
+        if let Some(fields) = &self.text_fields {
+            options.ingest.text_fields = fields.clone();
+        }
+        if let Some(fields) = &self.title_fields {
+            options.ingest.title_fields = fields.clone();
+        }
+        options
+    }
+}
+
+/// Where a job's documents come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum JobSource {
+    /// Files uploaded with the request, kept in the job's folder.
+    Upload {
+        /// The files' names, as uploaded.
+        files: Vec<String>,
+    },
+    /// A folder or file on the server, inside an allowed root.
+    Path {
+        /// Its canonical path.
+        path: PathBuf,
+    },
+}
+
+/// One job as the API shows it and SQLite keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Its id: 16 hex digits.
+    pub id: String,
+    /// Where it is in its life.
+    pub status: JobStatus,
+    /// 0–100.
+    pub progress: u8,
+    /// What it is doing: "queued", "documents", "diversify", "validate-export", "write", "done".
+    pub phase: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: u64,
+    /// When a worker took it (the last time, if resumed).
+    pub started_at: Option<u64>,
+    /// When it reached a terminal status.
+    pub finished_at: Option<u64>,
+    /// Its documents.
+    pub source: JobSource,
+    /// Bytes of input.
+    pub bytes: u64,
+    /// Its settings.
+    pub config: JobConfig,
+    /// Counts so far.
+    pub counts: JobCounts,
+    /// Per-document errors (first [`MAX_LISTED_ERRORS`]), and the job's own failure.
+    pub errors: Vec<String>,
+}
+
+/// How far a job has got.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobCounts {
+    /// Files found.
+    pub documents: usize,
+    /// Files finished (ok, partial or failed).
+    pub documents_done: usize,
+    /// Files that failed.
+    pub documents_failed: usize,
+    /// Chunks found so far.
+    pub chunks: usize,
+    /// Chunks finished.
+    pub chunks_done: usize,
+    /// Pairs in the dataset, once written.
+    pub pairs_exported: usize,
+}
+
+/// Errors listed in a job record; the report has them all.
+pub const MAX_LISTED_ERRORS: usize = 50;
+
+/// The SQLite file of jobs and pair feedback.
+pub struct JobStore {
+    connection: Mutex<rusqlite::Connection>,
+}
+
+/// A user's verdict on one pair, for the improvement loop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// The pair's id in `pairs.jsonl`.
+    pub pair_id: String,
+    /// "good" or "bad".
+    pub verdict: Verdict,
+    /// Why, optionally.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A verdict on a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Worth training on.
+    Good,
+    /// Wrong, unfaithful or useless.
+    Bad,
+}
+
+impl JobStore {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let connection =
+            rusqlite::Connection::open(path).with_context(|| format!("opening the job store {}", path.display()))?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA busy_timeout = 5000;
+                 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, record TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS feedback (
+                     job_id TEXT NOT NULL, pair_id TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT,
+                     updated_at INTEGER NOT NULL, PRIMARY KEY (job_id, pair_id));",
+            )
+            .with_context(|| format!("preparing the job store {}", path.display()))?;
+        Ok(JobStore { connection: Mutex::new(connection) })
+    }
+
+    fn connection(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>> {
+        self.connection.lock().map_err(|_| anyhow::anyhow!("job store connection poisoned"))
+    }
+
+    /// Writes `job`, replacing its previous record.
+    pub fn save(&self, job: &Job) -> Result<()> {
+        let record = serde_json::to_string(job)?;
+        self.connection()?
+            .prepare_cached("INSERT OR REPLACE INTO jobs (id, created_at, record) VALUES (?1, ?2, ?3)")?
+            .execute(rusqlite::params![job.id, job.created_at as i64, record])?;
+        Ok(())
+    }
+
+    /// Every job, oldest first. A record that does not parse (written by a
+    /// different version) is skipped with a message on stderr.
+    pub fn load(&self) -> Result<Vec<Job>> {
+        let connection = self.connection()?;
+        let mut statement = connection.prepare("SELECT id, record FROM jobs ORDER BY created_at, id")?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        let mut jobs = Vec::new();
+        for row in rows {
+            let (id, record) = row?;
+            match serde_json::from_str(&record) {
+                Ok(job) => jobs.push(job),
+                Err(error) => eprintln!("warning: job {id}: its stored record does not parse ({error}); skipped"),
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// Records (or replaces) a verdict.
+    pub fn save_feedback(&self, job_id: &str, feedback: &Feedback) -> Result<()> {
+        let verdict = match feedback.verdict {
+            Verdict::Good => "good",
+            Verdict::Bad => "bad",
+        };
+        self.connection()?
+            .prepare_cached(
+                "INSERT OR REPLACE INTO feedback (job_id, pair_id, verdict, note, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(rusqlite::params![job_id, feedback.pair_id, verdict, feedback.note, now() as i64])?;
+        Ok(())
+    }
+
+    /// The verdicts on a job's pairs.
+    pub fn feedback(&self, job_id: &str) -> Result<Vec<Feedback>> {
+        let connection = self.connection()?;
+        let mut statement = connection
+            .prepare_cached("SELECT pair_id, verdict, note FROM feedback WHERE job_id = ?1 ORDER BY pair_id")?;
+        let rows = statement.query_map([job_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
+        })?;
+        let mut feedback = Vec::new();
+        for row in rows {
+            let (pair_id, verdict, note) = row?;
+            let verdict = if verdict == "good" { Verdict::Good } else { Verdict::Bad };
+            feedback.push(Feedback { pair_id, verdict, note });
+        }
+        Ok(feedback)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// One job in memory: its record, who watches it, and its cancel flag.
+pub struct JobHandle {
+    job: Mutex<Job>,
+    updates: watch::Sender<Job>,
+    cancel: AtomicBool,
+}
+
+impl JobHandle {
+    fn new(job: Job) -> Arc<Self> {
+        let (updates, _) = watch::channel(job.clone());
+        Arc::new(JobHandle { job: Mutex::new(job), updates, cancel: AtomicBool::new(false) })
+    }
+
+    /// The job as it is now.
+    pub fn snapshot(&self) -> Job {
+        self.updates.borrow().clone()
+    }
+
+    /// A receiver that sees every published change.
+    pub fn subscribe(&self) -> watch::Receiver<Job> {
+        self.updates.subscribe()
+    }
+}
+
+/// Why a job could not be created or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The queue is full; try again later.
+    #[error("the job queue is full ({0} jobs waiting); try again later")]
+    QueueFull(usize),
+    /// No such job.
+    #[error("no job {0}")]
+    NotFound(String),
+    /// The job is not in a state that allows this.
+    #[error("job {id} is {status}: {action}")]
+    Conflict {
+        /// The job.
+        id: String,
+        /// Its status.
+        status: &'static str,
+        /// What cannot be done.
+        action: &'static str,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+/// The jobs, their queue and their workers.
+pub struct JobManager {
+    store: JobStore,
+    jobs: Mutex<BTreeMap<String, Arc<JobHandle>>>,
+    queue: SyncSender<String>,
+    queue_capacity: usize,
+    data_dir: PathBuf,
+    /// Run settings every job starts from.
+    base: RunOptions,
+    runtime: Arc<Runtime>,
+    /// Called with each finished run's report (the server's cache counters).
+    on_report: Box<dyn Fn(&RunReport) + Send + Sync>,
+}
+
+impl JobManager {
+    /// Opens the job store in `data_dir`, marks jobs that were running when
+    /// the server last stopped as interrupted, queues again those that were
+    /// waiting, and starts `workers` workers.
+    pub fn start(
+        data_dir: &Path,
+        base: RunOptions,
+        runtime: Arc<Runtime>,
+        workers: usize,
+        queue_capacity: usize,
+        on_report: Box<dyn Fn(&RunReport) + Send + Sync>,
+    ) -> Result<Arc<Self>> {
+        std::fs::create_dir_all(data_dir.join("jobs"))
+            .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
+        let store = JobStore::open(&data_dir.join("jobs.sqlite3"))?;
+        let (queue, receiver) = std::sync::mpsc::sync_channel(queue_capacity);
+        let manager = Arc::new(JobManager {
+            store,
+            jobs: Mutex::new(BTreeMap::new()),
+            queue,
+            queue_capacity,
+            data_dir: data_dir.to_path_buf(),
+            base,
+            runtime,
+            on_report,
+        });
+        let mut requeue = Vec::new();
+        for mut job in manager.store.load()? {
+            if job.status == JobStatus::Running {
+                job.status = JobStatus::Interrupted;
+                job.phase = "interrupted".into();
+                job.finished_at = Some(now());
+                job.errors.push(format!(
+                    "the server stopped while this job ran; POST /v1/jobs/{}/resume runs it again, reusing what it finished",
+                    job.id
+                ));
+                manager.store.save(&job)?;
+            }
+            if job.status == JobStatus::Queued {
+                requeue.push(job.id.clone());
+            }
+            manager.insert(job);
+        }
+        let receiver = Arc::new(Mutex::new(receiver));
+        for index in 0..workers.max(1) {
+            let manager = Arc::clone(&manager);
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("brightrun-job-{index}"))
+                .spawn(move || manager.work(&receiver))
+                .context("starting a job worker")?;
+        }
+        for id in requeue {
+            if let Err(error) = manager.enqueue(&id) {
+                manager.update(&id, |job| {
+                    job.status = JobStatus::Interrupted;
+                    job.phase = "interrupted".into();
+                    job.errors.push(format!("not queued again at start: {error}"));
+                });
+            }
+        }
+        Ok(manager)
+    }
+
+    fn insert(&self, job: Job) -> Arc<JobHandle> {
+        let handle = JobHandle::new(job.clone());
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.insert(job.id.clone(), Arc::clone(&handle));
+        }
+        handle
+    }
+
+    /// The folder a job's files live in.
+    pub fn job_dir(&self, id: &str) -> PathBuf {
+        self.data_dir.join("jobs").join(id)
+    }
+
+    /// A new job id, and its folder (created, empty).
+    pub fn reserve(&self) -> Result<(String, PathBuf)> {
+        loop {
+            let seed = format!("{:?}{}", SystemTime::now(), std::process::id());
+            let id = blake3::hash(seed.as_bytes()).to_hex()[..16].to_string();
+            let dir = self.job_dir(&id);
+            if !dir.exists() {
+                std::fs::create_dir_all(dir.join("input")).with_context(|| format!("creating {}", dir.display()))?;
+                return Ok((id, dir));
+            }
+        }
+    }
+
+    /// Records a new job and queues it. On a full queue the job is not
+    /// recorded (the caller removes its folder).
+    pub fn submit(&self, id: String, source: JobSource, bytes: u64, config: JobConfig) -> Result<Job, JobError> {
+        let waiting = self.count(JobStatus::Queued);
+        if waiting >= self.queue_capacity {
+            return Err(JobError::QueueFull(waiting));
+        }
+        let job = Job {
+            id: id.clone(),
+            status: JobStatus::Queued,
+            progress: 0,
+            phase: "queued".into(),
+            created_at: now(),
+            started_at: None,
+            finished_at: None,
+            source,
+            bytes,
+            config,
+            counts: JobCounts::default(),
+            errors: Vec::new(),
+        };
+        self.store.save(&job)?;
+        self.insert(job.clone());
+        if let Err(error) = self.enqueue(&id) {
+            self.forget(&id);
+            return Err(error);
+        }
+        Ok(job)
+    }
+
+    fn forget(&self, id: &str) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.remove(id);
+        }
+        if let Ok(connection) = self.store.connection() {
+            let _ = connection.execute("DELETE FROM jobs WHERE id = ?1", [id]);
+        }
+    }
+
+    fn enqueue(&self, id: &str) -> Result<(), JobError> {
+        match self.queue.try_send(id.to_string()) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(JobError::QueueFull(self.queue_capacity)),
+            Err(TrySendError::Disconnected(_)) => Err(JobError::Store(anyhow::anyhow!("the job workers stopped"))),
+        }
+    }
+
+    /// A job's handle.
+    pub fn get(&self, id: &str) -> Result<Arc<JobHandle>, JobError> {
+        self.jobs.lock().ok().and_then(|jobs| jobs.get(id).cloned()).ok_or_else(|| JobError::NotFound(id.to_string()))
+    }
+
+    /// Every job, newest first.
+    pub fn list(&self) -> Vec<Job> {
+        let handles: Vec<Arc<JobHandle>> =
+            self.jobs.lock().map(|jobs| jobs.values().cloned().collect()).unwrap_or_default();
+        let mut jobs: Vec<Job> = handles.iter().map(|handle| handle.snapshot()).collect();
+        jobs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        jobs
+    }
+
+    /// How many jobs have `status`.
+    pub fn count(&self, status: JobStatus) -> usize {
+        let handles: Vec<Arc<JobHandle>> =
+            self.jobs.lock().map(|jobs| jobs.values().cloned().collect()).unwrap_or_default();
+        handles.iter().filter(|handle| handle.snapshot().status == status).count()
+    }
+
+    /// The job store (feedback lives there too).
+    pub fn store(&self) -> &JobStore {
+        &self.store
+    }
+
+    /// Cancels a queued or running job. A queued job is cancelled at once; a
+    /// running one stops at its next document or chunk.
+    pub fn cancel(&self, id: &str) -> Result<Job, JobError> {
+        let handle = self.get(id)?;
+        let status = handle.snapshot().status;
+        if status.is_terminal() {
+            return Err(JobError::Conflict {
+                id: id.into(),
+                status: status.as_str(),
+                action: "it cannot be cancelled",
+            });
+        }
+        handle.cancel.store(true, Ordering::SeqCst);
+        if status == JobStatus::Queued {
+            self.update(id, |job| {
+                if job.status == JobStatus::Queued {
+                    finish(job, JobStatus::Cancelled, "cancelled");
+                }
+            });
+        }
+        Ok(handle.snapshot())
+    }
+
+    /// Queues an interrupted, failed or cancelled job again.
+    pub fn resume(&self, id: &str) -> Result<Job, JobError> {
+        let handle = self.get(id)?;
+        let status = handle.snapshot().status;
+        if !matches!(status, JobStatus::Interrupted | JobStatus::Failed | JobStatus::Cancelled) {
+            return Err(JobError::Conflict {
+                id: id.into(),
+                status: status.as_str(),
+                action: "only interrupted, failed or cancelled jobs can be resumed",
+            });
+        }
+        let waiting = self.count(JobStatus::Queued);
+        if waiting >= self.queue_capacity {
+            return Err(JobError::QueueFull(waiting));
+        }
+        handle.cancel.store(false, Ordering::SeqCst);
+        self.update(id, |job| {
+            job.status = JobStatus::Queued;
+            job.phase = "queued".into();
+            job.progress = 0;
+            job.finished_at = None;
+            job.counts = JobCounts::default();
+            job.errors.clear();
+        });
+        if let Err(error) = self.enqueue(id) {
+            self.update(id, |job| finish(job, status, status.as_str()));
+            return Err(error);
+        }
+        Ok(handle.snapshot())
+    }
+
+    /// Applies `change` to a job, saves it and publishes it.
+    fn update(&self, id: &str, change: impl FnOnce(&mut Job)) {
+        let Ok(handle) = self.get(id) else { return };
+        let Ok(mut job) = handle.job.lock() else { return };
+        change(&mut job);
+        if let Err(error) = self.store.save(&job) {
+            eprintln!("warning: job {id}: saving its state failed: {error:#}");
+        }
+        handle.updates.send_replace(job.clone());
+    }
+
+    /// A worker: takes job ids off the queue until the server stops.
+    fn work(&self, receiver: &Mutex<Receiver<String>>) {
+        loop {
+            let next = match receiver.lock() {
+                Ok(receiver) => receiver.recv(),
+                Err(_) => return,
+            };
+            let Ok(id) = next else { return };
+            self.run_job(&id);
+        }
+    }
+
+    fn run_job(&self, id: &str) {
+        let Ok(handle) = self.get(id) else { return };
+        if handle.snapshot().status != JobStatus::Queued {
+            return; // cancelled while it waited
+        }
+        self.update(id, |job| {
+            job.status = JobStatus::Running;
+            job.phase = "documents".into();
+            job.started_at = Some(now());
+        });
+        let job = handle.snapshot();
+        let dir = self.job_dir(id);
+        let mut options = job.config.apply(self.base.clone());
+        let (input, relative_to) = match &job.source {
+            JobSource::Upload { .. } => (dir.join("input"), dir.join("input")),
+            JobSource::Path { path } => {
+                (path.clone(), if path.is_dir() { path.clone() } else { path.parent().unwrap_or(path).to_path_buf() })
+            }
+        };
+        options.inputs = vec![input];
+        options.names_relative_to = Some(relative_to);
+        options.out = dir.join("out");
+        let progress = JobProgress { manager: self, id, handle: &handle };
+        let result = self.runtime.run(&options, &progress);
+        match result {
+            Ok(report) => {
+                (self.on_report)(&report);
+                self.update(id, |job| {
+                    job.counts.documents = report.counts.documents;
+                    job.counts.documents_failed = report.counts.documents_failed;
+                    job.counts.documents_done = report.counts.documents;
+                    job.counts.pairs_exported = report.counts.pairs_exported;
+                    job.errors = report.errors.iter().take(MAX_LISTED_ERRORS).map(|e| e.message.clone()).collect();
+                    if report.counts.pairs_exported == 0 {
+                        job.errors.push("no pair could be exported; see report.json".into());
+                        finish(job, JobStatus::Failed, "done");
+                    } else {
+                        finish(job, JobStatus::Succeeded, "done");
+                    }
+                });
+            }
+            Err(RunError::Cancelled) => self.update(id, |job| finish(job, JobStatus::Cancelled, "cancelled")),
+            Err(error) => self.update(id, |job| {
+                job.errors.push(format!("{error:#}"));
+                finish(job, JobStatus::Failed, "failed");
+            }),
+        }
+    }
+}
+
+fn finish(job: &mut Job, status: JobStatus, phase: &str) {
+    job.status = status;
+    job.phase = phase.to_string();
+    job.finished_at = Some(now());
+    if status == JobStatus::Succeeded {
+        job.progress = 100;
+    }
+}
+
+/// A running job's progress: counts into its record, saved and published.
+struct JobProgress<'a> {
+    manager: &'a JobManager,
+    id: &'a str,
+    handle: &'a JobHandle,
+}
+
+impl JobProgress<'_> {
+    /// Documents take the first 90 %, the global phases the rest. Chunks
+    /// count towards the document share so one large file still moves it.
+    fn percent(counts: &JobCounts) -> u8 {
+        if counts.documents == 0 {
+            return 0;
+        }
+        let chunk_share = if counts.chunks == 0 { 0.0 } else { counts.chunks_done as f64 / counts.chunks as f64 };
+        let documents = counts.documents_done as f64 / counts.documents as f64;
+        (90.0 * (0.5 * documents + 0.5 * chunk_share.min(1.0)).min(1.0)) as u8
+    }
+
+    /// Changes the record in memory and publishes it without saving: chunk
+    /// counts change too often to write each one.
+    fn publish(&self, change: impl FnOnce(&mut JobCounts)) {
+        let Ok(mut job) = self.handle.job.lock() else { return };
+        change(&mut job.counts);
+        job.progress = job.progress.max(Self::percent(&job.counts));
+        self.handle.updates.send_replace(job.clone());
+    }
+}
+
+impl Progress for JobProgress<'_> {
+    fn documents_found(&self, total: usize) {
+        self.manager.update(self.id, |job| job.counts.documents = total);
+    }
+
+    fn chunks_found(&self, chunks: usize) {
+        self.publish(|counts| counts.chunks += chunks);
+    }
+
+    fn chunk_finished(&self) {
+        self.publish(|counts| counts.chunks_done += 1);
+    }
+
+    fn document_finished(&self, _name: &str, failure: Option<&StageFailure>) {
+        self.manager.update(self.id, |job| {
+            job.counts.documents_done += 1;
+            if failure.is_some() {
+                job.counts.documents_failed += 1;
+            }
+            job.progress = job.progress.max(Self::percent(&job.counts));
+        });
+    }
+
+    fn phase(&self, name: &str) {
+        let percent = match name {
+            "diversify" => 92,
+            "validate-export" => 95,
+            _ => 98,
+        };
+        self.manager.update(self.id, |job| {
+            job.phase = name.to_string();
+            job.progress = job.progress.max(percent);
+        });
+    }
+
+    fn cancelled(&self) -> bool {
+        self.handle.cancel.load(Ordering::SeqCst)
+    }
+}
