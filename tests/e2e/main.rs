@@ -8,5 +8,6 @@ mod cache;
 mod cli;
 mod contract;
 mod formats;
+mod serve;
 mod stages;
 mod support;
