@@ -4,6 +4,7 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, missing_docs)]
 
+mod browser;
 mod cache;
 mod cli;
 mod contract;

@@ -1,0 +1,82 @@
+//! The web page of `brightrun serve` in headless Chromium (Debian's
+//! `chromium`, driven by playwright-core from `tests/browser/`): upload,
+//! progress to 100 %, report plots, pairs with evidence, feedback. The
+//! screenshot is kept at `target/tmp/web-page.png`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::serve::{Server, client, get};
+use crate::support::{examples, workspace};
+
+/// The browser test's folder, with playwright-core installed (`npm ci` the
+/// first time, from the committed lock file).
+fn browser_tests() -> PathBuf {
+    let dir = workspace().join("tests").join("browser");
+    if !dir.join("node_modules").join("playwright-core").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .status()
+            .expect("npm is installed (Node.js 20 or later runs the browser test)");
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    }
+    dir
+}
+
+/// Chromium: `$BRIGHTRUN_CHROMIUM`, else Debian's.
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("BRIGHTRUN_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(path.exists(), "{} is missing: `apt-get install chromium` (.ci/run installs it)", path.display());
+    path
+}
+
+#[test]
+fn the_web_page_uploads_shows_progress_plots_and_pairs_and_takes_feedback() {
+    let chromium = chromium();
+    let scripts = browser_tests();
+    let temp = tempfile::tempdir().unwrap();
+    let server = Server::start(&temp.path().join("data"), &temp.path().join("cache"), &[]);
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-page.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let files: Vec<PathBuf> = ["incident-runbook.md", "sqlite-wal.md", "oncall-handbook.txt"]
+        .iter()
+        .map(|name| examples().join(name))
+        .collect();
+
+    let output = Command::new("node")
+        .current_dir(&scripts)
+        .env("BRIGHTRUN_CHROMIUM", &chromium)
+        .arg("web-page.mjs")
+        .arg(&server.url)
+        .arg(&screenshot)
+        .args(&files)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+
+    assert_eq!(seen["status"], "succeeded", "{seen}");
+    let progress: Vec<&str> = seen["progress_seen"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(progress.contains(&"100 %"), "{seen}");
+    for chart in ["tasks", "content", "difficulty", "fidelity", "stages"] {
+        assert!(seen["charts"][chart].as_u64().unwrap() > 0, "the {chart} plot has bars: {seen}");
+    }
+    assert!(seen["downloads"].as_array().unwrap().iter().any(|d| d == "alpaca.json"), "{seen}");
+    assert!(seen["pairs"].as_u64().unwrap() > 0 && seen["evidence"].as_u64().unwrap() > 0, "{seen}");
+    assert!(seen["marks"].as_u64().unwrap() > 0, "answer words are highlighted in the evidence: {seen}");
+    assert_eq!(seen["page_errors"], serde_json::json!([]), "no script errors: {seen}");
+
+    // The click reached the server.
+    let (job, pair) = (seen["job"].as_str().unwrap(), seen["feedback_pair"].as_str().unwrap());
+    let (_, feedback) = get(&client(), &format!("{}/v1/jobs/{job}/feedback", server.url));
+    assert_eq!(feedback["feedback"][0]["pair_id"], pair);
+    assert_eq!(feedback["feedback"][0]["verdict"], "bad");
+
+    let png = std::fs::read(&screenshot).expect("the screenshot was written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot at {}", screenshot.display());
+    eprintln!("screenshot: {}", screenshot.display());
+}
