@@ -507,3 +507,42 @@ fn refuses_bad_uploads_oversized_requests_and_path_traversal() {
     let (status, _) = get(&agent, &format!("{url}/v1/jobs/{id}/files/report.json"));
     assert_eq!(status, 200);
 }
+
+#[test]
+fn concurrent_jobs_share_the_runtime_but_report_their_own_calls() {
+    let temp = tempfile::tempdir().unwrap();
+    let first_corpus = varied_corpus(&temp.path().join("first"), 200);
+    let second_corpus = varied_corpus(&temp.path().join("second"), 150);
+    let server =
+        Server::start(&temp.path().join("data"), &temp.path().join("cache"), &["--no-cache", "--concurrent-jobs", "2"]);
+    let agent = client();
+    let url = &server.url;
+    let (status, first) = upload_paths(&agent, url, &first_corpus);
+    assert_eq!(status, 202, "{first}");
+    let (status, second) = upload_paths(&agent, url, &second_corpus);
+    assert_eq!(status, 202, "{second}");
+    let started = Instant::now();
+    loop {
+        let (_, health) = get(&agent, &format!("{url}/healthz"));
+        if health["jobs_running"] == 2 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "the two jobs never ran together: {health}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for (job, files) in [(&first, first_corpus.len()), (&second, second_corpus.len())] {
+        let id = job["id"].as_str().unwrap();
+        let job = wait_for(&agent, url, id, "finished", |job| job["finished_at"].is_u64());
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let mut response = agent.get(format!("{url}/v1/jobs/{id}/files/report.json")).call().unwrap();
+        let report: Value =
+            serde_json::from_str(&response.body_mut().with_config().limit(1 << 30).read_to_string().unwrap()).unwrap();
+        let ingest = report["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "ingest").unwrap();
+        assert_eq!(ingest["invocations"].as_u64().unwrap() as usize, files, "job {id} counts only its own calls");
+        assert_eq!(report["counts"]["documents"].as_u64().unwrap() as usize, files);
+    }
+    let mut response = agent.get(format!("{url}/metrics")).call().unwrap();
+    let metrics = response.body_mut().read_to_string().unwrap();
+    let ingest_calls = metric(&metrics, "brightrun_stage_invocations_total{stage=\"ingest\",outcome=\"ok\"}");
+    assert_eq!(ingest_calls as usize, first_corpus.len() + second_corpus.len(), "the server counts both");
+}

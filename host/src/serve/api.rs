@@ -509,3 +509,21 @@ async fn give_feedback(
     state.manager.store().save_feedback(&id, &feedback).map_err(ApiError::internal)?;
     Ok(Json(feedback))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::unsafe_file_name;
+
+    #[test]
+    fn only_plain_file_names_are_accepted() {
+        for name in ["notes.md", "Q3 report (final).pdf", "données.txt", "a..b.json"] {
+            assert_eq!(unsafe_file_name(name), None, "{name}");
+        }
+        let long = "x".repeat(256);
+        for name in
+            ["", ".", "..", ".env", "../etc/passwd", "a/b.md", "..\\boot.ini", "C:\\x.txt", "a\nb", long.as_str()]
+        {
+            assert!(unsafe_file_name(name).is_some(), "{name:?} is refused");
+        }
+    }
+}

@@ -801,3 +801,91 @@ impl Progress for JobProgress<'_> {
         self.handle.cancel.load(Ordering::SeqCst)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_out_of_range_are_named() {
+        let ok = JobConfig { max_tokens: Some(256), overlap_tokens: Some(32), ..JobConfig::default() };
+        assert_eq!(ok.problem(), None);
+        let cases = [
+            (JobConfig { max_tokens: Some(5), ..JobConfig::default() }, "max_tokens"),
+            (JobConfig { overlap_tokens: Some(300), ..JobConfig::default() }, "overlap_tokens"),
+            (JobConfig { max_pairs_per_chunk: Some(0), ..JobConfig::default() }, "max_pairs_per_chunk"),
+            (JobConfig { min_fidelity: Some(1.5), ..JobConfig::default() }, "min_fidelity"),
+            (JobConfig { dataset_name: Some("../x".into()), ..JobConfig::default() }, "dataset_name"),
+            (JobConfig { formats: Some(Vec::new()), ..JobConfig::default() }, "formats"),
+            (JobConfig { text_fields: Some(vec![String::new()]), ..JobConfig::default() }, "text_fields"),
+        ];
+        for (config, field) in cases {
+            let problem = config.problem().unwrap_or_default();
+            assert!(problem.contains(field), "{config:?}: {problem}");
+        }
+    }
+
+    #[test]
+    fn settings_apply_over_the_servers_defaults() {
+        let base = RunOptions::new(Vec::new(), PathBuf::new());
+        let config = JobConfig {
+            dataset_name: Some("support".into()),
+            formats: Some(vec![ExportFormat::Sharegpt, ExportFormat::Alpaca, ExportFormat::Sharegpt]),
+            max_tokens: Some(128),
+            seed: Some(9),
+            ..JobConfig::default()
+        };
+        let options = config.apply(base.clone());
+        assert_eq!(options.dataset_name, "support");
+        assert_eq!(options.formats, vec![ExportFormat::Alpaca, ExportFormat::Sharegpt]);
+        assert_eq!(options.segment.max_tokens, 128);
+        assert!(options.segment.overlap_tokens <= 32, "the default overlap shrinks with the chunk");
+        assert_eq!(options.generate.seed, 9);
+        assert_eq!(options.min_fidelity, base.min_fidelity);
+    }
+
+    #[test]
+    fn jobs_and_feedback_survive_reopening_the_store() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("jobs.sqlite3");
+        let job = Job {
+            id: "00112233aabbccdd".into(),
+            status: JobStatus::Succeeded,
+            progress: 100,
+            phase: "done".into(),
+            created_at: 1,
+            started_at: Some(2),
+            finished_at: Some(3),
+            source: JobSource::Upload { files: vec!["a.md".into()] },
+            bytes: 10,
+            config: JobConfig { seed: Some(4), ..JobConfig::default() },
+            counts: JobCounts { documents: 1, documents_done: 1, pairs_exported: 7, ..JobCounts::default() },
+            errors: Vec::new(),
+        };
+        let feedback = Feedback { pair_id: "p1".into(), verdict: Verdict::Bad, note: Some("vague".into()) };
+        {
+            let store = JobStore::open(&path)?;
+            store.save(&job)?;
+            store.save_feedback(&job.id, &feedback)?;
+            let changed = Feedback { verdict: Verdict::Good, note: None, ..feedback.clone() };
+            store.save_feedback(&job.id, &changed)?;
+        }
+        let store = JobStore::open(&path)?;
+        assert_eq!(store.load()?, vec![job.clone()]);
+        let stored = store.feedback(&job.id)?;
+        assert_eq!(stored, vec![Feedback { pair_id: "p1".into(), verdict: Verdict::Good, note: None }]);
+        Ok(())
+    }
+
+    #[test]
+    fn progress_moves_with_documents_and_chunks_and_stops_short_of_the_global_phases() {
+        let mut counts = JobCounts { documents: 4, ..JobCounts::default() };
+        assert_eq!(JobProgress::percent(&counts), 0);
+        counts.chunks = 10;
+        counts.chunks_done = 5;
+        assert_eq!(JobProgress::percent(&counts), 22);
+        counts.chunks_done = 10;
+        counts.documents_done = 4;
+        assert_eq!(JobProgress::percent(&counts), 90);
+    }
+}
