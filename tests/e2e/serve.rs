@@ -342,6 +342,10 @@ fn cancels_running_and_queued_jobs_and_refuses_a_full_queue() {
     // Cancel the waiting job: at once. Then the running one: at its next chunk.
     let (status, cancelled) = status_json(agent.delete(format!("{url}/v1/jobs/{second}")).call());
     assert_eq!((status, cancelled["status"].as_str()), (202, Some("cancelled")));
+    // Its place in the queue is free again.
+    let (status, third) = upload_paths(&agent, url, &corpus[3..5]);
+    assert_eq!(status, 202, "{third}");
+    let third = third["id"].as_str().unwrap().to_string();
     let (status, _) = status_json(agent.delete(format!("{url}/v1/jobs/{first}")).call());
     assert_eq!(status, 202);
     let job = wait_for(&agent, url, &first, "cancelled", |job| job["status"].as_str() != Some("running"));
@@ -349,6 +353,9 @@ fn cancels_running_and_queued_jobs_and_refuses_a_full_queue() {
     assert!(job["counts"]["chunks_done"].as_u64() < job["counts"]["chunks"].as_u64().map(|c| c.max(1)), "{job}");
     let (_, files) = get(&agent, &format!("{url}/v1/jobs/{first}/files"));
     assert_eq!(files["files"], json!([]), "a cancelled job writes no dataset");
+
+    let job = wait_for(&agent, url, &third, "finished", |job| job["finished_at"].is_u64());
+    assert_eq!(job["status"], "succeeded", "{job}");
 
     // A cancelled job can be resumed and then finishes.
     let (status, resumed) = status_json(agent.post(format!("{url}/v1/jobs/{second}/resume")).send_empty());

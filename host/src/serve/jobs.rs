@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -424,8 +424,13 @@ pub enum JobError {
 pub struct JobManager {
     store: JobStore,
     jobs: Mutex<BTreeMap<String, Arc<JobHandle>>>,
-    queue: SyncSender<String>,
+    /// Ids for the workers. The channel itself is unbounded: a cancelled job
+    /// stays in it until a worker skips it, so the bound is on jobs whose
+    /// status is `queued`, checked under `admission`.
+    queue: Sender<String>,
     queue_capacity: usize,
+    /// Held while a job is checked against the bound and queued.
+    admission: Mutex<()>,
     data_dir: PathBuf,
     /// Run settings every job starts from.
     base: RunOptions,
@@ -449,12 +454,13 @@ impl JobManager {
         std::fs::create_dir_all(data_dir.join("jobs"))
             .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
         let store = JobStore::open(&data_dir.join("jobs.sqlite3"))?;
-        let (queue, receiver) = std::sync::mpsc::sync_channel(queue_capacity);
+        let (queue, receiver) = std::sync::mpsc::channel();
         let manager = Arc::new(JobManager {
             store,
             jobs: Mutex::new(BTreeMap::new()),
             queue,
             queue_capacity,
+            admission: Mutex::new(()),
             data_dir: data_dir.to_path_buf(),
             base,
             runtime,
@@ -487,13 +493,7 @@ impl JobManager {
                 .context("starting a job worker")?;
         }
         for id in requeue {
-            if let Err(error) = manager.enqueue(&id) {
-                manager.update(&id, |job| {
-                    job.status = JobStatus::Interrupted;
-                    job.phase = "interrupted".into();
-                    job.errors.push(format!("not queued again at start: {error}"));
-                });
-            }
+            manager.enqueue(&id)?;
         }
         Ok(manager)
     }
@@ -527,6 +527,7 @@ impl JobManager {
     /// Records a new job and queues it. On a full queue the job is not
     /// recorded (the caller removes its folder).
     pub fn submit(&self, id: String, source: JobSource, bytes: u64, config: JobConfig) -> Result<Job, JobError> {
+        let _admission = self.admission.lock().map_err(|_| anyhow::anyhow!("job admission poisoned"))?;
         let waiting = self.count(JobStatus::Queued);
         if waiting >= self.queue_capacity {
             return Err(JobError::QueueFull(waiting));
@@ -547,28 +548,12 @@ impl JobManager {
         };
         self.store.save(&job)?;
         self.insert(job.clone());
-        if let Err(error) = self.enqueue(&id) {
-            self.forget(&id);
-            return Err(error);
-        }
+        self.enqueue(&id)?;
         Ok(job)
     }
 
-    fn forget(&self, id: &str) {
-        if let Ok(mut jobs) = self.jobs.lock() {
-            jobs.remove(id);
-        }
-        if let Ok(connection) = self.store.connection() {
-            let _ = connection.execute("DELETE FROM jobs WHERE id = ?1", [id]);
-        }
-    }
-
     fn enqueue(&self, id: &str) -> Result<(), JobError> {
-        match self.queue.try_send(id.to_string()) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(JobError::QueueFull(self.queue_capacity)),
-            Err(TrySendError::Disconnected(_)) => Err(JobError::Store(anyhow::anyhow!("the job workers stopped"))),
-        }
+        self.queue.send(id.to_string()).map_err(|_| JobError::Store(anyhow::anyhow!("the job workers stopped")))
     }
 
     /// A job's handle.
@@ -631,6 +616,7 @@ impl JobManager {
                 action: "only interrupted, failed or cancelled jobs can be resumed",
             });
         }
+        let _admission = self.admission.lock().map_err(|_| anyhow::anyhow!("job admission poisoned"))?;
         let waiting = self.count(JobStatus::Queued);
         if waiting >= self.queue_capacity {
             return Err(JobError::QueueFull(waiting));
@@ -676,14 +662,20 @@ impl JobManager {
 
     fn run_job(&self, id: &str) {
         let Ok(handle) = self.get(id) else { return };
-        if handle.snapshot().status != JobStatus::Queued {
-            return; // cancelled while it waited
-        }
+        // An id can be in the queue twice (cancelled while queued, then
+        // resumed): only the worker that moves it from queued runs it.
+        let mut claimed = false;
         self.update(id, |job| {
-            job.status = JobStatus::Running;
-            job.phase = "documents".into();
-            job.started_at = Some(now());
+            if job.status == JobStatus::Queued {
+                job.status = JobStatus::Running;
+                job.phase = "documents".into();
+                job.started_at = Some(now());
+                claimed = true;
+            }
         });
+        if !claimed {
+            return;
+        }
         let job = handle.snapshot();
         let dir = self.job_dir(id);
         let mut options = job.config.apply(self.base.clone());
