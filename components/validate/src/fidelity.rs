@@ -5,12 +5,16 @@
 //!
 //! - **support**: the share of the answer's content words (not stopwords,
 //!   list numbering removed) that occur in the evidence;
-//! - **numbers**: every number in the answer must occur in the evidence; each
-//!   one missing halves the score, since a wrong figure is the costliest
-//!   hallucination;
+//! - **numbers**: every number in the answer (digits, or words such as
+//!   "three" and "twice") must occur in the evidence; each one missing halves
+//!   the score, since a wrong figure is the costliest hallucination;
 //! - **negation**: an answer that negates (not, never, no, cannot, …) when the
 //!   evidence never does is halved, since dropping or adding a "not" flips
-//!   the meaning without changing the words;
+//!   the meaning without changing the words; so is each word whose polarity
+//!   differs: the first content word after a negation is negated, and an
+//!   answer that asserts a word the evidence only ever negates ("WAL works
+//!   over a network filesystem" from "WAL does not work over …"), or the
+//!   reverse, is halved (at most twice);
 //! - **answerability**: the share of the question's content words found in
 //!   the evidence, weighted 0.1 (templates add words such as "summarize" that
 //!   the evidence never holds, so it only breaks ties).
@@ -111,6 +115,56 @@ const TEMPLATE_WORDS: &[&str] = &[
 const NEGATIONS: &[&str] =
     &["not", "no", "never", "cannot", "can't", "don't", "doesn't", "isn't", "won't", "without", "nor"];
 
+/// Numbers written as words: a changed one is as wrong as a changed digit.
+const NUMBER_WORDS: &[&str] = &[
+    "zero", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "twenty",
+    "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "twice", "thrice", "half", "double",
+    "triple", "quarter", "dozen",
+];
+
+fn is_number(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&word)
+}
+
+/// A crude stem, so "works" meets "work". Only a plural or third-person
+/// `s`: "-ed" and "-ing" forms are often adjectives ("a killed migration")
+/// whose polarity says nothing about the verb's ("never kill").
+fn stem(word: &str) -> &str {
+    for suffix in ["es", "s"] {
+        if let Some(stem) = word.strip_suffix(suffix)
+            && stem.len() >= 3
+        {
+            return stem;
+        }
+    }
+    word
+}
+
+/// Each content word's stem with whether it is negated: the first content
+/// word after a negation is, every other one is not.
+fn polarities(words: &[String]) -> Vec<(&str, bool)> {
+    let mut pending = false;
+    let mut out = Vec::new();
+    for word in words {
+        if NEGATIONS.contains(&word.as_str()) {
+            pending = true;
+        } else if !STOPWORDS.contains(&word.as_str()) {
+            out.push((stem(word), pending));
+            pending = false;
+        }
+    }
+    out
+}
+
+/// Content words the answer uses with a polarity the evidence never gives them.
+fn polarity_mismatches(answer: &[String], evidence: &[String]) -> usize {
+    let seen: HashSet<(&str, bool)> = polarities(evidence).into_iter().collect();
+    polarities(answer)
+        .into_iter()
+        .filter(|&(word, negated)| seen.contains(&(word, !negated)) && !seen.contains(&(word, negated)))
+        .count()
+}
+
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '.' || c == '-'))
         .map(|w| w.trim_matches(|c: char| c == '.' || c == '\'' || c == '-').to_lowercase())
@@ -136,7 +190,8 @@ fn strip_list_numbers(text: &str) -> String {
 /// The pair's fidelity to its evidence, 0–1 (see the module docs).
 pub fn fidelity(pair: &Pair) -> f32 {
     let evidence_text: String = pair.evidence.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join(" ");
-    let evidence: HashSet<String> = words(&evidence_text).into_iter().collect();
+    let evidence_words = words(&evidence_text);
+    let evidence: HashSet<String> = evidence_words.iter().cloned().collect();
     if evidence.is_empty() {
         return 0.0;
     }
@@ -148,13 +203,15 @@ pub fn fidelity(pair: &Pair) -> f32 {
     }
     let supported = content.iter().filter(|w| evidence.contains(w.as_str())).count();
     let mut support = supported as f32 / content.len() as f32;
-    let missing_numbers =
-        content.iter().filter(|w| w.chars().any(|c| c.is_ascii_digit()) && !evidence.contains(w.as_str())).count();
+    let missing_numbers = content.iter().filter(|w| is_number(w) && !evidence.contains(w.as_str())).count();
     for _ in 0..missing_numbers.min(4) {
         support *= 0.5;
     }
     let is_negation = |w: &String| NEGATIONS.contains(&w.as_str());
     if answer_words.iter().any(is_negation) && !evidence.iter().any(is_negation) {
+        support *= 0.5;
+    }
+    for _ in 0..polarity_mismatches(&answer_words, &evidence_words).min(2) {
         support *= 0.5;
     }
     let question_words: Vec<String> = words(pair.question())

@@ -119,3 +119,76 @@ fn errors_on_invalid_config() {
     let error = validate_export(Vec::new(), &bad, tokenizer()).expect_err("invalid");
     assert!(error.to_string().starts_with("validate-export: invalid config: max-sequence-tokens 0"), "{error}");
 }
+
+/// One hand-labelled case of `tests/fixtures/fidelity/labelled.jsonl`.
+#[derive(serde::Deserialize)]
+struct Labelled {
+    id: String,
+    label: String,
+    kind: String,
+    question: String,
+    answer: String,
+    evidence: Vec<String>,
+}
+
+#[test]
+fn labelled_set_precision_and_recall() {
+    let (precision, recall, cases) = precision_and_recall("labelled.jsonl");
+    assert!(cases >= 48, "the set is all there");
+    assert!(precision >= 0.9 && recall >= 0.9, "precision {precision:.3}, recall {recall:.3}");
+}
+
+/// Cases written after the validator's negation and number-word checks,
+/// from another document, and scored once as written: a check that the
+/// checks were not fitted to `labelled.jsonl` alone.
+#[test]
+fn held_out_set_precision_and_recall() {
+    let (precision, recall, cases) = precision_and_recall("held-out.jsonl");
+    assert!(cases >= 16, "the set is all there");
+    assert!(precision >= 0.85 && recall >= 0.9, "precision {precision:.3}, recall {recall:.3}");
+}
+
+/// Scores a labelled file, prints the figures, returns (precision, recall, cases).
+fn precision_and_recall(file: &str) -> (f64, f64, usize) {
+    let path = format!("{}/../../tests/fixtures/fidelity/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).expect("the labelled set");
+    let cases: Vec<Labelled> = text.lines().map(|line| serde_json::from_str(line).expect("a labelled case")).collect();
+    let floor = config().min_fidelity;
+    // (true positive, false positive, false negative, true negative) overall and per kind.
+    let mut overall = [0usize; 4];
+    let mut by_kind: std::collections::BTreeMap<&str, [usize; 4]> = Default::default();
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let mut evidence_pair = pair(&case.id, &[(Role::User, &case.question), (Role::Assistant, &case.answer)]);
+        evidence_pair.evidence = case
+            .evidence
+            .iter()
+            .map(|text| Evidence { document: "labelled".into(), span: Span::new(0, text.len()), text: text.clone() })
+            .collect();
+        let score = fidelity(&evidence_pair);
+        let (faithful, predicted) = (case.label == "faithful", score >= floor);
+        let cell = match (faithful, predicted) {
+            (true, true) => 0,
+            (false, true) => 1,
+            (true, false) => 2,
+            (false, false) => 3,
+        };
+        overall[cell] += 1;
+        by_kind.entry(case.kind.as_str()).or_default()[cell] += 1;
+        if faithful != predicted {
+            wrong.push(format!("  {} {} ({}): {score:.3}  {}", case.id, case.label, case.kind, case.answer));
+        }
+    }
+    let precision = overall[0] as f64 / (overall[0] + overall[1]).max(1) as f64;
+    let recall = overall[0] as f64 / (overall[0] + overall[2]).max(1) as f64;
+    println!("fidelity validator on the {} labelled pairs of {file} at the {floor} floor:", cases.len());
+    println!(
+        "  precision {precision:.3}, recall {recall:.3} (tp {}, fp {}, fn {}, tn {})",
+        overall[0], overall[1], overall[2], overall[3]
+    );
+    for (kind, [tp, fp, fn_, tn]) in &by_kind {
+        println!("  {kind:<22} right {:>2} of {:>2}", tp + tn, tp + fp + fn_ + tn);
+    }
+    println!("misjudged:\n{}", wrong.join("\n"));
+    (precision, recall, cases.len())
+}
