@@ -917,6 +917,10 @@ pub fn task_name(task: types::TaskType) -> &'static str {
         types::TaskType::ReasoningWhy => "reasoning-why",
         types::TaskType::FaqAnswer => "faq-answer",
         types::TaskType::FactualQa => "factual-qa",
+        types::TaskType::CompareContrast => "compare-contrast",
+        types::TaskType::CodeExplanation => "code-explanation",
+        types::TaskType::TableLookup => "table-lookup",
+        types::TaskType::MultiTurn => "multi-turn",
     }
 }
 

@@ -16,7 +16,12 @@
 //! | `reasoning-why` | reasoning sentences | the sentence with its reason |
 //! | `section-summary` | chunks with three or more sentences | the most central sentences |
 //! | `factual-qa` | claims mentioning a key concept | the claim |
+//! | `compare-contrast` | two definitions, or a sentence comparing two key concepts | the sentences |
+//! | `code-explanation` | a code block (quoted in the question) | the paragraph introducing it |
+//! | `table-lookup` | a table row under its header | "The <column> for <row> is <cell>." |
+//! | `multi-turn` | a summary or question, then follow-ups on the same chunk | each turn its own evidence |
 
+mod structured;
 mod templates;
 
 #[cfg(target_arch = "wasm32")]
@@ -36,8 +41,28 @@ const SUMMARY_SENTENCES: usize = 3;
 struct Candidate {
     task: TaskType,
     question: String,
+    /// Empty: the evidence sentences joined.
+    answer: String,
+    /// The first answer's evidence.
+    spans: Vec<Span>,
+    /// Source the first question quotes (a code block), cited with the first answer.
+    context: Vec<Span>,
+    /// Further exchanges of a multi-turn pair.
+    follow_ups: Vec<Exchange>,
+}
+
+/// One more user question and assistant answer in a conversation.
+struct Exchange {
+    question: String,
+    /// Empty: the evidence sentences joined.
     answer: String,
     spans: Vec<Span>,
+}
+
+impl Candidate {
+    fn single(task: TaskType, question: String, answer: String, spans: Vec<Span>) -> Self {
+        Candidate { task, question, answer, spans, context: Vec::new(), follow_ups: Vec::new() }
+    }
 }
 
 /// Generates pairs from `chunk` and its `analysis`.
@@ -79,6 +104,19 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
     if wanted(TaskType::FactualQa) {
         by_task.push(factual(analysis, &phrase, in_body));
     }
+    if wanted(TaskType::CompareContrast) {
+        by_task.push(structured::comparisons(analysis, &phrase, in_body));
+    }
+    if wanted(TaskType::CodeExplanation) {
+        by_task.push(structured::code_explanations(chunk, &phrase, in_body));
+    }
+    if wanted(TaskType::TableLookup) {
+        by_task.push(structured::table_lookups(chunk, &phrase, in_body));
+    }
+    if wanted(TaskType::MultiTurn) {
+        let conversation = structured::conversation(&by_task, &phrase);
+        by_task.push(conversation);
+    }
 
     // Round-robin over tasks so a chunk's pairs are as varied as it allows.
     let cap = config.max_pairs_per_chunk as usize;
@@ -93,7 +131,9 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
             let Some(candidate) = candidates.get(round) else { continue };
             // One pair per piece of evidence: a sentence that is both a claim
             // and a reason is asked about once.
-            if candidate.spans.len() == 1 && used_spans.contains(&candidate.spans[0]) {
+            let lone_sentence =
+                candidate.spans.len() == 1 && candidate.context.is_empty() && candidate.follow_ups.is_empty();
+            if lone_sentence && used_spans.contains(&candidate.spans[0]) {
                 continue;
             }
             if let Some(pair) = to_pair(chunk, analysis, candidate) {
@@ -140,11 +180,13 @@ fn faq(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) 
         .faq
         .iter()
         .filter(|entry| in_body(&entry.answer_span))
-        .map(|entry| Candidate {
-            task: TaskType::FaqAnswer,
-            question: templates::faq(&entry.question, phrase.pick(TaskType::FaqAnswer, &entry.question, 4)),
-            answer: entry.answer.clone(),
-            spans: vec![entry.answer_span],
+        .map(|entry| {
+            Candidate::single(
+                TaskType::FaqAnswer,
+                templates::faq(&entry.question, phrase.pick(TaskType::FaqAnswer, &entry.question, 4)),
+                entry.answer.clone(),
+                vec![entry.answer_span],
+            )
         })
         .collect()
 }
@@ -166,12 +208,12 @@ fn definitions(
                 .text_at(d.span)
                 .and_then(|sentence| sentence.find(d.term.as_str()).map(|at| &sentence[at + d.term.len()..]))
                 .is_some_and(|rest| rest.trim_start().starts_with("are "));
-            Candidate {
-                task: TaskType::DefinitionQa,
-                question: templates::definition(&d.term, &phrase.section, plural, pick),
-                answer: String::new(),
-                spans: vec![d.span],
-            }
+            Candidate::single(
+                TaskType::DefinitionQa,
+                templates::definition(&d.term, &phrase.section, plural, pick),
+                String::new(),
+                vec![d.span],
+            )
         })
         .collect()
 }
@@ -194,12 +236,12 @@ fn procedures(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) ->
                 .map(|(index, step)| format!("{}. {}", index + 1, step.text.trim()))
                 .collect::<Vec<_>>()
                 .join("\n");
-            Candidate {
-                task: TaskType::ProcedureInstruction,
-                question: templates::procedure(&p.goal, pick),
+            Candidate::single(
+                TaskType::ProcedureInstruction,
+                templates::procedure(&p.goal, pick),
                 answer,
-                spans: p.steps.iter().map(|step| step.span).collect(),
-            }
+                p.steps.iter().map(|step| step.span).collect(),
+            )
         })
         .collect()
 }
@@ -211,12 +253,12 @@ fn reasoning(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> 
         .filter(|r| in_body(&r.span))
         .map(|r| {
             let pick = phrase.pick(TaskType::ReasoningWhy, &r.premise, 4);
-            Candidate {
-                task: TaskType::ReasoningWhy,
-                question: templates::reasoning(r.kind, &r.premise, pick),
-                answer: String::new(),
-                spans: vec![r.span],
-            }
+            Candidate::single(
+                TaskType::ReasoningWhy,
+                templates::reasoning(r.kind, &r.premise, pick),
+                String::new(),
+                vec![r.span],
+            )
         })
         .collect()
 }
@@ -235,12 +277,12 @@ fn factual(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bo
             };
             let concept = analysis.concepts.iter().filter(specific).find(|c| lower.contains(&c.term.to_lowercase()))?;
             let pick = phrase.pick(TaskType::FactualQa, &claim.text, templates::template_count(TaskType::FactualQa));
-            Some(Candidate {
-                task: TaskType::FactualQa,
-                question: templates::factual(&concept.term, &phrase.section, pick),
-                answer: String::new(),
-                spans: vec![claim.span],
-            })
+            Some(Candidate::single(
+                TaskType::FactualQa,
+                templates::factual(&concept.term, &phrase.section, pick),
+                String::new(),
+                vec![claim.span],
+            ))
         })
         .collect()
 }
@@ -273,40 +315,44 @@ fn summary(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing) -> Vec<Candida
     chosen.sort();
     let pick =
         phrase.pick(TaskType::SectionSummary, &phrase.section, templates::template_count(TaskType::SectionSummary));
-    vec![Candidate {
-        task: TaskType::SectionSummary,
-        question: templates::summary(&phrase.section, pick),
-        answer: String::new(),
-        spans: chosen,
-    }]
+    vec![Candidate::single(TaskType::SectionSummary, templates::summary(&phrase.section, pick), String::new(), chosen)]
 }
 
-/// Builds the pair: evidence texts from the chunk, and, where the candidate
-/// left it empty, the answer as the evidence sentences joined.
+/// Builds the pair: evidence texts from the chunk, tagged with the assistant
+/// turn they support, and, where the candidate left an answer empty, the
+/// answer as its evidence sentences joined.
 fn to_pair(chunk: &Chunk, analysis: &Analysis, candidate: &Candidate) -> Option<Pair> {
-    let evidence: Vec<Evidence> = candidate
-        .spans
-        .iter()
-        .map(|span| {
-            Some(Evidence { document: chunk.document.clone(), span: *span, text: chunk.text_at(*span)?.to_string() })
-        })
-        .collect::<Option<_>>()?;
-    let answer = if candidate.answer.is_empty() {
-        evidence.iter().map(|e| e.text.trim()).collect::<Vec<_>>().join(" ")
-    } else {
-        candidate.answer.clone()
+    let cite = |spans: &[Span], turn: u32| -> Option<Vec<Evidence>> {
+        spans
+            .iter()
+            .map(|span| {
+                let text = chunk.text_at(*span)?.to_string();
+                Some(Evidence { turn, document: chunk.document.clone(), span: *span, text })
+            })
+            .collect()
     };
+    let joined = |evidence: &[Evidence]| evidence.iter().map(|e| e.text.trim()).collect::<Vec<_>>().join(" ");
+    let exchanges = std::iter::once((&candidate.question, &candidate.answer, &candidate.spans))
+        .chain(candidate.follow_ups.iter().map(|e| (&e.question, &e.answer, &e.spans)));
+    let mut turns = Vec::new();
+    let mut evidence = Vec::new();
+    for (question, answer, spans) in exchanges {
+        let turn = u32::try_from(turns.len() + 1).ok()?;
+        let cited = cite(spans, turn)?;
+        let answer = if answer.is_empty() { joined(&cited) } else { answer.clone() };
+        turns.push(Turn { role: Role::User, content: question.clone() });
+        turns.push(Turn { role: Role::Assistant, content: answer });
+        evidence.extend(cited);
+    }
+    evidence.extend(cite(&candidate.context, 1)?);
     let mut id_input = format!("{}\u{1f}{}", chunk.document, candidate.task.as_str());
-    for span in &candidate.spans {
+    for span in candidate.spans.iter().chain(candidate.follow_ups.iter().flat_map(|e| &e.spans)) {
         id_input.push_str(&format!("\u{1f}{}-{}", span.start, span.end));
     }
     Some(Pair {
         id: format!("{:016x}", xxh3_64_with_seed(id_input.as_bytes(), 0)),
         task: candidate.task,
-        turns: vec![
-            Turn { role: Role::User, content: candidate.question.clone() },
-            Turn { role: Role::Assistant, content: answer },
-        ],
+        turns,
         evidence,
         difficulty: analysis.difficulty,
         content_type: analysis.content_type,

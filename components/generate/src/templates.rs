@@ -13,6 +13,10 @@ pub fn template_count(task: TaskType) -> usize {
         TaskType::ReasoningWhy => 4,
         TaskType::FaqAnswer => 4,
         TaskType::FactualQa => 5,
+        TaskType::CompareContrast => 5,
+        TaskType::CodeExplanation => 4,
+        TaskType::TableLookup => 4,
+        TaskType::MultiTurn => 4,
     }
 }
 
@@ -159,5 +163,51 @@ pub(crate) fn factual(concept: &str, section: &str, pick: usize) -> String {
         2 => format!("What is the rule for {concept}?"),
         3 => format!("Tell me one fact about {concept} from \"{section}\"."),
         _ => format!("According to the documentation, what is true of {concept}?"),
+    }
+}
+
+pub(crate) fn compare(first: &str, second: &str, pick: usize) -> String {
+    let (first, second) = (&term_in_sentence(first), &term_in_sentence(second));
+    match pick % template_count(TaskType::CompareContrast) {
+        0 => format!("How does {first} differ from {second}?"),
+        1 => format!("What is the difference between {first} and {second}?"),
+        2 => format!("Compare {first} with {second}."),
+        3 => format!("How do {first} and {second} compare?"),
+        _ => format!("When I read about {first} and {second}, what sets them apart?"),
+    }
+}
+
+/// The question quotes the code in a fenced block, with its language when known.
+pub(crate) fn code(code: &str, language: Option<&str>, pick: usize) -> String {
+    let fence = format!("```{}\n{code}\n```", language.unwrap_or(""));
+    let named = language.map_or("this code".to_string(), |l| format!("this {l} code"));
+    match pick % template_count(TaskType::CodeExplanation) {
+        0 => format!("What does {named} do?\n\n{fence}"),
+        1 => format!("Explain {named}:\n\n{fence}"),
+        2 => format!("{fence}\n\nWhat is {named} for?"),
+        _ => format!("Can you walk me through what {named} does?\n\n{fence}"),
+    }
+}
+
+pub(crate) fn table(column: &str, row: &str, section: &str, pick: usize) -> String {
+    let column = lower_first(column);
+    match pick % template_count(TaskType::TableLookup) {
+        0 => format!("What is the {column} for {row}?"),
+        1 => format!("In the table on {}, what {column} is listed for {row}?", lower_first(section)),
+        2 => format!("Look up {row}: what is its {column}?"),
+        _ => format!("According to the table, what is the {column} of {row}?"),
+    }
+}
+
+/// A question asked after an earlier exchange: the same question, or the
+/// same with a conversational opening.
+pub(crate) fn follow_up(question: &str, pick: usize) -> String {
+    let opens_with_wh = ["What ", "Why ", "How ", "When ", "Which "].iter().any(|w| question.starts_with(w));
+    match pick % template_count(TaskType::MultiTurn) {
+        0 => question.to_string(),
+        1 => format!("Thanks. {question}"),
+        2 if opens_with_wh => format!("And {}", lower_first(question)),
+        2 => format!("One more thing. {question}"),
+        _ => format!("Follow-up: {}", lower_first(question)),
     }
 }

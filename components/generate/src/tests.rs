@@ -66,16 +66,125 @@ fn every_pair_cites_evidence_that_is_the_source_text() {
         assert!(tasks.contains(&task), "{task} missing from {tasks:?}");
     }
     for pair in &pairs {
-        assert_eq!(pair.turns.len(), 2);
-        assert_eq!(pair.turns[0].role, Role::User);
-        assert_eq!(pair.turns[1].role, Role::Assistant);
-        assert!(!pair.evidence.is_empty());
-        for evidence in &pair.evidence {
-            assert_eq!(c.text_at(evidence.span), Some(evidence.text.as_str()), "{}", pair.id);
-            assert!(pair.turns[1].content.contains(evidence.text.trim()), "{pair:?}");
-        }
-        assert_eq!(pair.chunk_index, 3);
+        assert_grounded(&c, pair);
     }
+}
+
+/// The rules every pair keeps: user and assistant alternate from the user,
+/// an even number of turns, every assistant turn cites evidence that is
+/// the source text at its span, and (but for a quoted code block) the
+/// answer repeats it.
+fn assert_grounded(c: &Chunk, pair: &Pair) {
+    assert!(pair.turns.len() >= 2 && pair.turns.len().is_multiple_of(2), "{pair:?}");
+    for (index, turn) in pair.turns.iter().enumerate() {
+        let expected = if index % 2 == 0 { Role::User } else { Role::Assistant };
+        assert_eq!(turn.role, expected, "{pair:?}");
+        if turn.role == Role::Assistant {
+            assert!(pair.evidence.iter().any(|e| e.turn as usize == index), "turn {index} cites nothing: {pair:?}");
+        }
+    }
+    for evidence in &pair.evidence {
+        assert_eq!(c.text_at(evidence.span), Some(evidence.text.as_str()), "{}", pair.id);
+        let turn = &pair.turns[evidence.turn as usize];
+        assert_eq!(turn.role, Role::Assistant, "{pair:?}");
+        let quoted_code =
+            pair.task == TaskType::CodeExplanation && pair.turns[0].content.contains(evidence.text.trim());
+        let table = pair.task == TaskType::TableLookup;
+        assert!(quoted_code || table || turn.content.contains(evidence.text.trim()), "{pair:?}");
+    }
+    assert_eq!(pair.chunk_index, c.index);
+}
+
+/// A chunk with a comparison, a code block and its introduction, and a table.
+fn structured_sample() -> Chunk {
+    chunk(
+        &["Rate limits"],
+        &[
+            (
+                BlockKind::Paragraph,
+                None,
+                "A token bucket is a counter that fills at a steady rate up to a fixed capacity. A fixed window counter is a counter that resets at the start of every window. A fixed window counter, by contrast, allows twice the limit at the boundary between two windows, unlike a token bucket.",
+            ),
+            (
+                BlockKind::Paragraph,
+                None,
+                "The function below refills the bucket lazily, adding the tokens earned since the last request before it takes one.",
+            ),
+            (BlockKind::Code, None, "def allow(bucket, now):\n    bucket.refill(now)\n    return bucket.take(1)"),
+            (BlockKind::TableRow, None, "Plan | Requests per second | Burst"),
+            (BlockKind::TableRow, None, "Free | 10 | 50"),
+            (BlockKind::TableRow, None, "Team | 100 | 500"),
+        ],
+    )
+}
+
+#[test]
+fn compares_explains_code_and_looks_up_tables() {
+    let mut c = structured_sample();
+    if let Some(code) = c.blocks.iter_mut().find(|b| b.kind == BlockKind::Code) {
+        code.language = Some("python".into());
+    }
+    let analysis = brightrun_analyze::analyze(&c).expect("analyses");
+    let all = GenerateConfig { max_pairs_per_chunk: 32, ..config() };
+    let pairs = generate(&c, &analysis, &all).expect("generates");
+    for pair in &pairs {
+        assert_grounded(&c, pair);
+    }
+    let of = |task: TaskType| pairs.iter().filter(move |p| p.task == task);
+
+    let comparisons: Vec<&Pair> = of(TaskType::CompareContrast).collect();
+    assert!(!comparisons.is_empty(), "{pairs:#?}");
+    let question = comparisons[0].question().to_lowercase();
+    assert!(question.contains("token bucket") && question.contains("fixed window counter"), "{question}");
+
+    let code = of(TaskType::CodeExplanation).next().expect("a code explanation");
+    assert!(code.turns[0].content.contains("```python\ndef allow(bucket, now):"), "{}", code.turns[0].content);
+    assert!(code.turns[1].content.starts_with("The function below refills the bucket lazily"));
+
+    let lookups: Vec<&Pair> = of(TaskType::TableLookup).collect();
+    assert_eq!(lookups.len(), 2, "one per data row: {lookups:#?}");
+    for lookup in &lookups {
+        let answer = &lookup.turns[1].content;
+        let row = &lookup.evidence[1].text;
+        let cells: Vec<&str> = row.split(" | ").collect();
+        assert!(
+            answer.contains(cells[0]) && cells[1..].iter().any(|cell| answer.ends_with(&format!(" is {cell}."))),
+            "{answer} from {row}"
+        );
+        assert_eq!(lookup.evidence[0].text, "Plan | Requests per second | Burst");
+    }
+}
+
+#[test]
+fn a_conversation_follows_the_chunk_with_evidence_per_answer() {
+    let c = sample();
+    let analysis = brightrun_analyze::analyze(&c).expect("analyses");
+    let pairs = generate(
+        &c,
+        &analysis,
+        &GenerateConfig {
+            tasks: vec![TaskType::MultiTurn, TaskType::SectionSummary, TaskType::DefinitionQa, TaskType::ReasoningWhy],
+            ..config()
+        },
+    )
+    .expect("generates");
+    let conversation = pairs.iter().find(|p| p.task == TaskType::MultiTurn).expect("a multi-turn pair");
+    assert!(matches!(conversation.turns.len(), 4 | 6), "{conversation:#?}");
+    assert_grounded(&c, conversation);
+    let cited: std::collections::BTreeSet<u32> = conversation.evidence.iter().map(|e| e.turn).collect();
+    let assistant_turns: std::collections::BTreeSet<u32> = (1..conversation.turns.len() as u32).step_by(2).collect();
+    assert_eq!(cited, assistant_turns, "every answer cites its own evidence");
+}
+
+#[test]
+fn a_table_continued_from_the_previous_chunk_is_not_asked_about() {
+    let c = chunk(
+        &["Plans"],
+        &[(BlockKind::TableRow, None, "Team | 100 | 500"), (BlockKind::TableRow, None, "Scale | 1000 | 5000")],
+    );
+    let analysis = brightrun_analyze::analyze(&c).expect("analyses");
+    let pairs = generate(&c, &analysis, &config()).expect("generates");
+    assert!(pairs.iter().all(|p| p.task != TaskType::TableLookup), "no header, no lookup: {pairs:#?}");
 }
 
 #[test]

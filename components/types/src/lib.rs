@@ -301,6 +301,14 @@ string_enum! {
         FaqAnswer => "faq-answer",
         /// A question about a stated fact.
         FactualQa => "factual-qa",
+        /// "How does X differ from Y?"
+        CompareContrast => "compare-contrast",
+        /// "What does this code do?"
+        CodeExplanation => "code-explanation",
+        /// "What is the <column> of <row>?"
+        TableLookup => "table-lookup",
+        /// Two or three exchanges on one section.
+        MultiTurn => "multi-turn",
     }
 }
 
@@ -456,6 +464,8 @@ pub struct Turn {
 /// Source text supporting an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
+    /// The index in the pair's turns of the assistant turn it supports.
+    pub turn: u32,
     /// The document.
     #[serde(rename = "source")]
     pub document: String,

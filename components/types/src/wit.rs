@@ -44,6 +44,10 @@ map_enum!(TaskType <=> TaskType {
     ReasoningWhy,
     FaqAnswer,
     FactualQa,
+    CompareContrast,
+    CodeExplanation,
+    TableLookup,
+    MultiTurn,
 });
 map_enum!(Role <=> Role { System, User, Assistant });
 map_enum!(DropReason <=> DropReason {
@@ -300,7 +304,7 @@ impl From<wit::Pair> for domain::Pair {
             evidence: p
                 .evidence
                 .into_iter()
-                .map(|e| domain::Evidence { document: e.document, span: e.span.into(), text: e.text })
+                .map(|e| domain::Evidence { turn: e.turn, document: e.document, span: e.span.into(), text: e.text })
                 .collect(),
             difficulty: p.difficulty.into(),
             content_type: p.content_type.into(),
@@ -317,7 +321,7 @@ impl From<domain::Pair> for wit::Pair {
             evidence: p
                 .evidence
                 .into_iter()
-                .map(|e| wit::Evidence { document: e.document, span: e.span.into(), text: e.text })
+                .map(|e| wit::Evidence { turn: e.turn, document: e.document, span: e.span.into(), text: e.text })
                 .collect(),
             difficulty: p.difficulty.into(),
             content_type: p.content_type.into(),

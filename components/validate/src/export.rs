@@ -7,7 +7,9 @@
 //! - OpenAI messages (`openai.jsonl`): `messages` of `{role, content}`, exactly
 //!   those two keys (Unsloth's `standardize_data_formats` asserts it; TRL's
 //!   `is_conversational` needs `role`).
-//! - Prompt/completion (`completion.jsonl`): TRL's standard non-chat form.
+//! - Prompt/completion (`completion.jsonl`): TRL's standard non-chat form,
+//!   single-turn pairs only (a conversation has no one prompt; it is in the
+//!   chat formats).
 
 use brightrun_types::{ExportConfig, ExportFile, Quality, Role};
 use serde_json::{Value, json};
@@ -50,7 +52,7 @@ pub(crate) fn files(pairs: &[ValidatedPair], config: &ExportConfig, quality: &Qu
         file("alpaca.json", json_array(pairs.iter().map(alpaca))),
         file("sharegpt.json", json_array(pairs.iter().map(sharegpt))),
         file("openai.jsonl", json_lines(pairs.iter().map(openai))),
-        file("completion.jsonl", json_lines(pairs.iter().map(completion))),
+        file("completion.jsonl", json_lines(pairs.iter().filter_map(completion))),
         file("pairs.jsonl", json_lines(pairs.iter().map(audit))),
         file("dataset_info.json", dataset_info(&config.dataset_name)),
         file("README.md", crate::card::render(config, quality)),
@@ -91,8 +93,9 @@ fn openai(validated: &ValidatedPair) -> Value {
     json!({ "messages": messages(validated) })
 }
 
-fn completion(validated: &ValidatedPair) -> Value {
-    json!({ "prompt": validated.pair.question(), "completion": validated.pair.answer() })
+fn completion(validated: &ValidatedPair) -> Option<Value> {
+    let exchanges = validated.pair.turns.iter().filter(|t| t.role == Role::Assistant).count();
+    (exchanges == 1).then(|| json!({ "prompt": validated.pair.question(), "completion": validated.pair.answer() }))
 }
 
 fn audit(validated: &ValidatedPair) -> Value {
@@ -104,7 +107,7 @@ fn audit(validated: &ValidatedPair) -> Value {
         "content_type": pair.content_type.as_str(),
         "messages": messages(validated),
         "evidence": pair.evidence.iter().map(|e| json!({
-            "source": e.document, "start": e.span.start, "end": e.span.end, "text": e.text,
+            "turn": e.turn, "source": e.document, "start": e.span.start, "end": e.span.end, "text": e.text,
         })).collect::<Vec<_>>(),
         "fidelity": (f64::from(validated.fidelity) * 1000.0).round() / 1000.0,
         "tokens": validated.tokens,

@@ -20,10 +20,14 @@
 //!   the evidence never holds, so it only breaks ties).
 //!
 //! `fidelity = 0.9 · support · penalties + 0.1 · answerability`.
+//!
+//! A multi-turn pair is scored turn by turn, each assistant turn against the
+//! evidence it cites and the user turn before it, and gets its weakest
+//! turn's score: one unsupported answer spoils the conversation.
 
 use std::collections::HashSet;
 
-use brightrun_types::Pair;
+use brightrun_types::{Pair, Role};
 
 const STOPWORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "do", "does", "for", "from", "has", "have", "how",
@@ -189,13 +193,30 @@ fn strip_list_numbers(text: &str) -> String {
 
 /// The pair's fidelity to its evidence, 0–1 (see the module docs).
 pub fn fidelity(pair: &Pair) -> f32 {
-    let evidence_text: String = pair.evidence.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join(" ");
+    let mut weakest: Option<f32> = None;
+    for (index, turn) in pair.turns.iter().enumerate() {
+        if turn.role != Role::Assistant {
+            continue;
+        }
+        let question =
+            pair.turns[..index].iter().rev().find(|t| t.role == Role::User).map_or("", |t| t.content.as_str());
+        let evidence: Vec<&str> =
+            pair.evidence.iter().filter(|e| e.turn as usize == index).map(|e| e.text.as_str()).collect();
+        let score = turn_fidelity(question, &turn.content, &evidence);
+        weakest = Some(weakest.map_or(score, |w| w.min(score)));
+    }
+    weakest.unwrap_or(0.0)
+}
+
+/// One answer's fidelity to the evidence it cites.
+fn turn_fidelity(question: &str, answer: &str, evidence: &[&str]) -> f32 {
+    let evidence_text = evidence.join(" ");
     let evidence_words = words(&evidence_text);
     let evidence: HashSet<String> = evidence_words.iter().cloned().collect();
     if evidence.is_empty() {
         return 0.0;
     }
-    let answer = strip_list_numbers(&pair.answer());
+    let answer = strip_list_numbers(answer);
     let answer_words = words(&answer);
     let content: Vec<&String> = answer_words.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).collect();
     if content.is_empty() {
@@ -214,7 +235,7 @@ pub fn fidelity(pair: &Pair) -> f32 {
     for _ in 0..polarity_mismatches(&answer_words, &evidence_words).min(2) {
         support *= 0.5;
     }
-    let question_words: Vec<String> = words(pair.question())
+    let question_words: Vec<String> = words(question)
         .into_iter()
         .filter(|w| !STOPWORDS.contains(&w.as_str()) && !TEMPLATE_WORDS.contains(&w.as_str()))
         .collect();

@@ -115,7 +115,13 @@ pub fn check(pair: &Pair, fidelity: f32, tokens: usize, config: &ExportConfig) -
     if pair.turns.iter().any(|t| has_invalid_text(&t.content)) {
         return Some(DropReason::InvalidText);
     }
-    if pair.turns.iter().any(|t| has_markup(&t.content)) {
+    // A code-explanation question quotes its code in a fence on purpose.
+    let quoted_code = |t: &&brightrun_types::Turn| pair.task == TaskType::CodeExplanation && t.role == Role::User;
+    if pair
+        .turns
+        .iter()
+        .any(|t| has_markup(&if quoted_code(&t) { without_fences(&t.content) } else { t.content.clone() }))
+    {
         return Some(DropReason::LeftoverMarkup);
     }
     if tokens > config.max_sequence_tokens as usize {
@@ -131,6 +137,23 @@ pub fn check(pair: &Pair, fidelity: f32, tokens: usize, config: &ExportConfig) -
 /// failed decode).
 pub fn has_invalid_text(text: &str) -> bool {
     text.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{FFFD}')
+}
+
+/// `text` without its fenced code blocks (a fence opened and closed by ``` lines).
+pub fn without_fences(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            inside = !inside;
+            continue;
+        }
+        if !inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// HTML tags and entities, and Markdown syntax that ingest should have

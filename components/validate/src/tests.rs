@@ -16,6 +16,7 @@ fn pair(id: &str, turns: &[(Role, &str)]) -> Pair {
         task: TaskType::DefinitionQa,
         turns: turns.iter().map(|(role, content)| Turn { role: *role, content: content.to_string() }).collect(),
         evidence: vec![Evidence {
+            turn: 1,
             document: "a.md".into(),
             span: Span::new(10, 10 + EVIDENCE.len()),
             text: EVIDENCE.into(),
@@ -163,7 +164,12 @@ fn precision_and_recall(file: &str) -> (f64, f64, usize) {
         evidence_pair.evidence = case
             .evidence
             .iter()
-            .map(|text| Evidence { document: "labelled".into(), span: Span::new(0, text.len()), text: text.clone() })
+            .map(|text| Evidence {
+                turn: 1,
+                document: "labelled".into(),
+                span: Span::new(0, text.len()),
+                text: text.clone(),
+            })
             .collect();
         let score = fidelity(&evidence_pair);
         let (faithful, predicted) = (case.label == "faithful", score >= floor);
@@ -191,4 +197,93 @@ fn precision_and_recall(file: &str) -> (f64, f64, usize) {
     }
     println!("misjudged:\n{}", wrong.join("\n"));
     (precision, recall, cases.len())
+}
+
+/// A conversation: two exchanges, each answer citing its own evidence.
+fn conversation(second_answer: &str) -> Pair {
+    let second_evidence = "The journal holds the original content of every changed page.";
+    let mut pair = pair(
+        "talk",
+        &[
+            (Role::User, "When is the journal deleted?"),
+            (Role::Assistant, EVIDENCE),
+            (Role::User, "And what does the journal hold?"),
+            (Role::Assistant, second_answer),
+        ],
+    );
+    pair.task = TaskType::MultiTurn;
+    pair.evidence.push(Evidence {
+        turn: 3,
+        document: "a.md".into(),
+        span: Span::new(200, 200 + second_evidence.len()),
+        text: second_evidence.into(),
+    });
+    pair
+}
+
+#[test]
+fn scores_a_conversation_by_its_weakest_answer() {
+    let faithful = conversation("The journal holds the original content of every changed page.");
+    assert!(fidelity(&faithful) >= 0.9, "{}", fidelity(&faithful));
+    // True of the first turn's evidence, not of the evidence the second turn cites.
+    let borrowed = conversation("The journal is deleted when the transaction commits.");
+    assert!(fidelity(&borrowed) < 0.8, "{}", fidelity(&borrowed));
+    let invented = conversation("The journal holds a compressed copy of the whole database.");
+    assert!(fidelity(&invented) < 0.8, "{}", fidelity(&invented));
+}
+
+#[test]
+fn exports_conversations_and_quoted_code_by_the_loaders_rules() {
+    let mut code = pair(
+        "code",
+        &[
+            (Role::User, "What does this python code do?\n\n```python\nreturn bucket.take(1)\n```"),
+            (Role::Assistant, EVIDENCE),
+        ],
+    );
+    code.task = TaskType::CodeExplanation;
+    let mut unfenced = code.clone();
+    unfenced.task = TaskType::FactualQa;
+    assert_eq!(check(&code, 1.0, 10, &config()), None, "a quoted code block is not leftover markup");
+    assert_eq!(check(&unfenced, 1.0, 10, &config()), Some(DropReason::LeftoverMarkup));
+
+    let talk = conversation("The journal holds the original content of every changed page.");
+    let result = validate_export(vec![talk, code, qa("single", EVIDENCE)], &config(), tokenizer()).expect("exports");
+    assert_eq!(result.quality.pairs_out, 3, "{:?}", result.dropped);
+    let file = |name: &str| result.files.iter().find(|f| f.name == name).map(|f| f.contents.clone()).expect("file");
+
+    // LLaMA-Factory ShareGPT: human/gpt alternating from the first turn, an even count.
+    let sharegpt: Value = serde_json::from_str(&file("sharegpt.json")).expect("JSON");
+    for row in sharegpt.as_array().expect("rows") {
+        let turns = row["conversations"].as_array().expect("conversations");
+        assert!(!turns.is_empty() && turns.len().is_multiple_of(2), "{row}");
+        for (index, turn) in turns.iter().enumerate() {
+            assert_eq!(turn["from"], if index % 2 == 0 { "human" } else { "gpt" }, "{row}");
+        }
+    }
+    // Unsloth and TRL: messages of exactly role and content, user first, alternating.
+    for line in file("openai.jsonl").lines() {
+        let row: Value = serde_json::from_str(line).expect("JSON line");
+        for (index, message) in row["messages"].as_array().expect("messages").iter().enumerate() {
+            let keys: Vec<&String> = message.as_object().expect("object").keys().collect();
+            assert_eq!(keys, ["content", "role"], "{row}");
+            assert_eq!(message["role"], if index % 2 == 0 { "user" } else { "assistant" }, "{row}");
+        }
+    }
+    // Alpaca: earlier exchanges in `history`; the last one is instruction/output.
+    let alpaca: Value = serde_json::from_str(&file("alpaca.json")).expect("JSON");
+    let talk_row = alpaca.as_array().expect("rows").iter().find(|r| r.get("history").is_some()).expect("history");
+    assert_eq!(talk_row["history"], serde_json::json!([["When is the journal deleted?", EVIDENCE]]));
+    assert_eq!(talk_row["instruction"], "And what does the journal hold?");
+    // Prompt/completion holds the single-turn pairs only.
+    assert_eq!(file("completion.jsonl").lines().count(), 2);
+    let audit: Vec<Value> = file("pairs.jsonl").lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let talk_audit = audit.iter().find(|a| a["task"] == "multi-turn").expect("audited");
+    let turns: Vec<u64> = talk_audit["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .map(|e| e["turn"].as_u64().expect("turn"))
+        .collect();
+    assert_eq!(turns, [1, 3]);
 }
