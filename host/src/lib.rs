@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod profile;
 pub mod report;
+pub mod report_html;
 pub mod serve;
 pub mod stages;
 

@@ -19,7 +19,8 @@ use crate::components::Stage;
 use crate::engine::Limits;
 use crate::metrics::{MetricsObserver, MetricsSink, aggregate};
 use crate::report::{
-    CacheReport, Choice, Counts, DocumentReport, DocumentStatus, ErrorReport, QualityReport, RunReport, Settings,
+    CacheReport, Choice, Counts, Distributions, DocumentReport, DocumentStatus, ErrorReport, QualityReport, RunReport,
+    Settings,
 };
 use crate::stages::{StageFailure, Stages};
 use crate::types;
@@ -324,6 +325,12 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         pairs.extend(outcome.pairs);
     }
     let pairs_generated = pairs.len();
+    let mut generated = Distributions::default();
+    for pair in &pairs {
+        *generated.tasks.entry(task_name(pair.task).to_string()).or_default() += 1;
+        *generated.content_types.entry(content_type_name(pair.content_type).to_string()).or_default() += 1;
+        *generated.difficulties.entry(difficulty_name(pair.difficulty).to_string()).or_default() += 1;
+    }
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
 
     progress.phase("diversify");
@@ -387,6 +394,7 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         }
     }
     written.push("report.json".to_string());
+    written.push("report.html".to_string());
 
     let counts = Counts {
         documents: documents.len(),
@@ -408,6 +416,7 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         errors,
         counts,
         quality,
+        generated,
         profile: crate::profile::profile(&stage_stats, &cache_stats, &options.alerts),
         stages: stage_stats,
         cache: CacheReport {
@@ -421,6 +430,7 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
     };
     let json = serde_json::to_string_pretty(&report).context("serialising the report")?;
     write_file(&options.out, "report.json", &format!("{json}\n"))?;
+    write_file(&options.out, "report.html", &crate::report_html::render(&report))?;
     Ok(report)
 }
 

@@ -25,6 +25,9 @@ pub struct RunReport {
     pub counts: Counts,
     /// Fidelity and distribution figures from validate-export.
     pub quality: Option<QualityReport>,
+    /// The distributions of every generated pair, before dedup and
+    /// validation (compare with `quality`, which counts exported pairs).
+    pub generated: Distributions,
     /// Choices made from the data and the machine, with their reasons.
     pub choices: Vec<Choice>,
     /// Bottleneck, recommendations and alerts, derived from `stages`.
@@ -170,6 +173,17 @@ pub struct Counts {
     pub dropped: std::collections::BTreeMap<String, usize>,
     /// Pairs exported.
     pub pairs_exported: usize,
+}
+
+/// Pairs per task, content type and difficulty.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Distributions {
+    /// Pairs per task.
+    pub tasks: std::collections::BTreeMap<String, usize>,
+    /// Pairs per content type.
+    pub content_types: std::collections::BTreeMap<String, usize>,
+    /// Pairs per difficulty.
+    pub difficulties: std::collections::BTreeMap<String, usize>,
 }
 
 /// Quality figures, from validate-export.

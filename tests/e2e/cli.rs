@@ -56,8 +56,26 @@ fn turns_the_bundled_examples_into_a_dataset_whose_evidence_is_the_source_text()
         }
     }
     let tasks: std::collections::BTreeSet<&str> = audit.iter().map(|r| as_str(&r["task"], "task")).collect();
-    for task in ["definition-qa", "procedure-instruction", "section-summary", "reasoning-why"] {
+    for task in [
+        "definition-qa",
+        "procedure-instruction",
+        "section-summary",
+        "reasoning-why",
+        "compare-contrast",
+        "code-explanation",
+        "table-lookup",
+        "multi-turn",
+    ] {
         assert!(tasks.contains(task), "no {task} pair in {tasks:?}");
+    }
+    // Every piece of evidence names the assistant turn it supports, and every assistant turn has some.
+    for row in &audit {
+        let messages = row["messages"].as_array().expect("messages");
+        let cited: std::collections::BTreeSet<u64> =
+            row["evidence"].as_array().expect("evidence").iter().map(|e| e["turn"].as_u64().expect("turn")).collect();
+        let assistant: std::collections::BTreeSet<u64> =
+            (0..messages.len() as u64).filter(|i| messages[*i as usize]["role"] == "assistant").collect();
+        assert_eq!(cited, assistant, "{row}");
     }
 
     // Alpaca: a JSON array of instruction/input/output strings.
@@ -102,6 +120,15 @@ fn turns_the_bundled_examples_into_a_dataset_whose_evidence_is_the_source_text()
     }
     let card = std::fs::read_to_string(out.join("README.md")).expect("card");
     assert!(card.starts_with("---\n") && card.contains("\n---\n"), "YAML front matter");
+    // report.html: self-contained, with the plots.
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    for chart in ["tasks", "content", "difficulty", "fidelity", "stages"] {
+        assert!(html.contains(&format!("data-chart=\"{chart}\"")), "{chart} plot");
+    }
+    assert!(html.matches("class=\"value\"").count() > 20, "the plots have bars");
+    for outside in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+        assert!(!html.contains(outside), "report.html loads nothing from elsewhere ({outside})");
+    }
 
     // The report's counts add up.
     let report = json(&out.join("report.json"));
