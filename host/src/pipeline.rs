@@ -19,8 +19,8 @@ use crate::components::Stage;
 use crate::engine::Limits;
 use crate::metrics::{MetricsObserver, MetricsSink, aggregate};
 use crate::report::{
-    CacheReport, Choice, Counts, Distributions, DocumentReport, DocumentStatus, ErrorReport, QualityReport, RunReport,
-    Settings,
+    CacheReport, Choice, Counts, Distributions, DocumentReport, DocumentStatus, DropExampleReport, ErrorReport,
+    QualityReport, RunReport, Settings,
 };
 use crate::stages::{StageFailure, Stages};
 use crate::types;
@@ -902,6 +902,20 @@ fn quality_report(quality: &types::Quality) -> QualityReport {
         difficulties: quality.difficulties.iter().map(|(k, n)| (difficulty_name(*k).to_string(), *n)).collect(),
         mean_tokens: quality.mean_tokens,
         max_tokens: quality.max_tokens,
+        repaired: quality.repaired,
+        question_templates: quality.question_variety.templates,
+        question_distinct_bigrams: quality.question_variety.distinct_bigrams,
+        drop_examples: quality
+            .drop_examples
+            .iter()
+            .map(|e| DropExampleReport {
+                reason: drop_reason_name(e.reason).to_string(),
+                id: e.id.clone(),
+                question: e.question.clone(),
+                answer: e.answer.clone(),
+                fidelity: e.fidelity,
+            })
+            .collect(),
     }
 }
 
@@ -969,5 +983,6 @@ pub fn drop_reason_name(reason: types::DropReason) -> &'static str {
         types::DropReason::InvalidText => "invalid-text",
         types::DropReason::LeftoverMarkup => "leftover-markup",
         types::DropReason::MissingEvidence => "missing-evidence",
+        types::DropReason::RepeatedQuestion => "repeated-question",
     }
 }

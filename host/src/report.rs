@@ -209,4 +209,27 @@ pub struct QualityReport {
     pub mean_tokens: f32,
     /// Longest exported pair in tokens.
     pub max_tokens: u32,
+    /// Pairs exported after their answer was cut to its supported sentences.
+    pub repaired: u32,
+    /// Distinct question bodies (the question without the words its evidence holds).
+    pub question_templates: u32,
+    /// Distinct-2 over the exported questions' words, 0–1.
+    pub question_distinct_bigrams: f32,
+    /// A few dropped pairs per validation reason.
+    pub drop_examples: Vec<DropExampleReport>,
+}
+
+/// A dropped pair shown as an example of its reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct DropExampleReport {
+    /// Why it was dropped.
+    pub reason: String,
+    /// The pair's id.
+    pub id: String,
+    /// Its first question.
+    pub question: String,
+    /// Its answers, shortened.
+    pub answer: String,
+    /// Its fidelity.
+    pub fidelity: f32,
 }

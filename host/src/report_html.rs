@@ -114,6 +114,9 @@ pub fn render(report: &RunReport) -> String {
         stats.push(("faithful", format!("{:.1} %", quality.faithful_share * 100.0)));
         stats.push(("mean fidelity", format!("{:.3}", quality.mean_fidelity)));
         stats.push(("mean tokens", format!("{:.0}", quality.mean_tokens)));
+        stats.push(("repaired", quality.repaired.to_string()));
+        stats.push(("question bodies", quality.question_templates.to_string()));
+        stats.push(("question distinct-2", format!("{:.2}", quality.question_distinct_bigrams)));
     }
     body.push_str("<div class=stats>");
     for (label, value) in stats {
@@ -125,6 +128,23 @@ pub fn render(report: &RunReport) -> String {
         body.push_str("<h2>Dropped</h2><table><tr><th>reason</th><th>pairs</th></tr>");
         for (reason, n) in &counts.dropped {
             let _ = write!(body, "<tr><td>{}</td><td>{n}</td></tr>", escape(reason));
+        }
+        body.push_str("</table>");
+    }
+
+    if let Some(quality) = report.quality.as_ref().filter(|q| !q.drop_examples.is_empty()) {
+        body.push_str(
+            "<h2>Examples of drops</h2><table><tr><th>reason</th><th>fidelity</th><th>question</th><th>answer</th></tr>",
+        );
+        for example in &quality.drop_examples {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td></tr>",
+                escape(&example.reason),
+                example.fidelity,
+                escape(&example.question),
+                escape(&example.answer)
+            );
         }
         body.push_str("</table>");
     }

@@ -347,6 +347,8 @@ string_enum! {
         LeftoverMarkup => "leftover-markup",
         /// No usable evidence.
         MissingEvidence => "missing-evidence",
+        /// The same question body on the same subject as an exported pair.
+        RepeatedQuestion => "repeated-question",
     }
 }
 
@@ -609,6 +611,36 @@ pub struct Quality {
     pub mean_tokens: f32,
     /// Most tokens in an exported pair.
     pub max_tokens: u32,
+    /// Pairs exported after their answer was trimmed to its supported sentences.
+    pub repaired: u32,
+    /// How varied the exported questions are.
+    pub question_variety: QuestionVariety,
+    /// A few dropped pairs per reason.
+    pub drop_examples: Vec<DropExample>,
+}
+
+/// How varied a dataset's questions are.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct QuestionVariety {
+    /// Distinct question bodies (question words not in the evidence).
+    pub templates: u32,
+    /// Distinct-2 over the questions' words, 0–1.
+    pub distinct_bigrams: f32,
+}
+
+/// A dropped pair shown as an example of its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DropExample {
+    /// Why it was dropped.
+    pub reason: DropReason,
+    /// The pair's id.
+    pub id: String,
+    /// Its first question.
+    pub question: String,
+    /// Its answers, shortened.
+    pub answer: String,
+    /// Its fidelity.
+    pub fidelity: f32,
 }
 
 /// What validate-export produced.

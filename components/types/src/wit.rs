@@ -61,6 +61,7 @@ map_enum!(DropReason <=> DropReason {
     InvalidText,
     LeftoverMarkup,
     MissingEvidence,
+    RepeatedQuestion,
 });
 
 impl From<wit::Span> for domain::Span {
@@ -396,6 +397,22 @@ impl From<domain::ExportResult> for wit::ExportResult {
                 difficulties: convert_counts(q.difficulties),
                 mean_tokens: q.mean_tokens,
                 max_tokens: q.max_tokens,
+                repaired: q.repaired,
+                question_variety: wit::QuestionVariety {
+                    templates: q.question_variety.templates,
+                    distinct_bigrams: q.question_variety.distinct_bigrams,
+                },
+                drop_examples: q
+                    .drop_examples
+                    .into_iter()
+                    .map(|e| wit::DropExample {
+                        reason: e.reason.into(),
+                        id: e.id,
+                        question: e.question,
+                        answer: e.answer,
+                        fidelity: e.fidelity,
+                    })
+                    .collect(),
             },
         }
     }

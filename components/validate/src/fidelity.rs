@@ -29,7 +29,7 @@ use std::collections::HashSet;
 
 use brightrun_types::{Pair, Role};
 
-const STOPWORDS: &[&str] = &[
+pub(crate) const STOPWORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "do", "does", "for", "from", "has", "have", "how",
     "i", "in", "is", "it", "its", "me", "of", "on", "or", "so", "that", "the", "their", "them", "then", "there",
     "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "which", "who", "why", "will", "with",
@@ -169,7 +169,7 @@ fn polarity_mismatches(answer: &[String], evidence: &[String]) -> usize {
         .count()
 }
 
-fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '.' || c == '-'))
         .map(|w| w.trim_matches(|c: char| c == '.' || c == '\'' || c == '-').to_lowercase())
         .filter(|w| !w.is_empty())
@@ -206,6 +206,44 @@ pub fn fidelity(pair: &Pair) -> f32 {
         weakest = Some(weakest.map_or(score, |w| w.min(score)));
     }
     weakest.unwrap_or(0.0)
+}
+
+/// The pair with each answer that scores below `floor` cut down to its
+/// sentences that reach `floor` on their own, or `None` when there is
+/// nothing to cut (every answer passes, an answer is one sentence, or no
+/// sentence of a failing answer is supported). The fidelity optimizer's
+/// repair: the unsupported sentence goes, the supported ones stay.
+pub fn repair(pair: &Pair, floor: f32) -> Option<Pair> {
+    let mut repaired = pair.clone();
+    let mut changed = false;
+    for index in 0..pair.turns.len() {
+        let turn = &pair.turns[index];
+        if turn.role != Role::Assistant {
+            continue;
+        }
+        let question =
+            pair.turns[..index].iter().rev().find(|t| t.role == Role::User).map_or("", |t| t.content.as_str());
+        let evidence: Vec<&str> =
+            pair.evidence.iter().filter(|e| e.turn as usize == index).map(|e| e.text.as_str()).collect();
+        if turn_fidelity(question, &turn.content, &evidence) >= floor {
+            continue;
+        }
+        let sentences = brightrun_types::sentences(&turn.content);
+        if sentences.len() < 2 {
+            return None;
+        }
+        let kept: Vec<&str> = sentences
+            .iter()
+            .map(|(_, sentence)| *sentence)
+            .filter(|sentence| turn_fidelity(question, sentence, &evidence) >= floor)
+            .collect();
+        if kept.is_empty() {
+            return None;
+        }
+        repaired.turns[index].content = kept.join(" ");
+        changed = true;
+    }
+    changed.then_some(repaired)
 }
 
 /// One answer's fidelity to the evidence it cites.

@@ -11,7 +11,11 @@
 //!    entities or Markdown syntax (`leftover-markup`);
 //! 4. at most `max_sequence_tokens` tokens, all turns with a 4-token
 //!    per-message template overhead (`too-long`);
-//! 5. fidelity at least `min_fidelity` (`low-fidelity`), see [`fidelity`].
+//! 5. fidelity at least `min_fidelity` (`low-fidelity`), see [`fidelity`];
+//!    a failing answer is first cut to its supported sentences
+//!    ([`fidelity::repair`]) and kept if it then passes (`repaired`);
+//! 6. not the same question body on the same subject as a pair already
+//!    exported (`repeated-question`), see [`variety`].
 //!
 //! Output files: `alpaca.json`, `sharegpt.json`, `openai.jsonl`,
 //! `completion.jsonl`, LLaMA-Factory's `dataset_info.json`, the dataset card
@@ -20,17 +24,21 @@
 mod card;
 mod export;
 pub mod fidelity;
+pub mod variety;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
 
 use brightrun_types::tokenizer::Tokenizer;
 use brightrun_types::{
-    ContentType, Difficulty, DropReason, DroppedPair, ExportConfig, ExportResult, Pair, Quality, Result, Role,
-    StageError, TaskType,
+    ContentType, Difficulty, DropExample, DropReason, DroppedPair, ExportConfig, ExportResult, Pair, Quality, Result,
+    Role, StageError, TaskType,
 };
 
 pub use fidelity::fidelity;
+
+/// Dropped pairs shown per reason in the quality figures.
+pub const DROP_EXAMPLES_PER_REASON: usize = 3;
 
 /// Tokens a chat template adds per message (role markers and separators),
 /// counted on top of the content when checking the sequence length.
@@ -68,24 +76,64 @@ pub fn validate_export(pairs: Vec<Pair>, config: &ExportConfig, tokenizer: &Toke
     let pairs_in = pairs.len();
     let mut histogram = vec![0u32; 10];
     let mut faithful = 0usize;
+    let mut repaired = 0usize;
     let mut accepted: Vec<ValidatedPair> = Vec::new();
     let mut dropped: Vec<DroppedPair> = Vec::new();
-    for pair in pairs {
-        let score = fidelity(&pair);
+    let mut examples: Vec<DropExample> = Vec::new();
+    let mut asked = std::collections::HashSet::new();
+    for mut pair in pairs {
+        let mut score = fidelity(&pair);
+        let mut was_repaired = false;
         let bucket = ((score * 10.0) as usize).min(9);
         histogram[bucket] += 1;
         if score >= config.min_fidelity {
             faithful += 1;
+        } else if let Some(fixed) = fidelity::repair(&pair, config.min_fidelity) {
+            let fixed_score = fidelity(&fixed);
+            if fixed_score >= config.min_fidelity {
+                (pair, score) = (fixed, fixed_score);
+                was_repaired = true;
+            }
         }
         let tokens = pair_tokens(&pair, tokenizer);
-        match check(&pair, score, tokens, config) {
-            Some(reason) => dropped.push(DroppedPair { id: pair.id, reason, duplicate_of: None }),
-            None => accepted.push(ValidatedPair { pair, fidelity: score, tokens }),
+        let reason = check(&pair, score, tokens, config)
+            .or_else(|| (!asked.insert(variety::question_key(&pair))).then_some(DropReason::RepeatedQuestion));
+        match reason {
+            Some(reason) => {
+                if examples.iter().filter(|e| e.reason == reason).count() < DROP_EXAMPLES_PER_REASON {
+                    examples.push(drop_example(&pair, reason, score));
+                }
+                dropped.push(DroppedPair { id: pair.id, reason, duplicate_of: None });
+            }
+            None => {
+                repaired += usize::from(was_repaired);
+                accepted.push(ValidatedPair { pair, fidelity: score, tokens });
+            }
         }
     }
-    let quality = quality(pairs_in, faithful, histogram, &accepted);
+    let mut quality = quality(pairs_in, faithful, histogram, &accepted);
+    quality.repaired = u32::try_from(repaired).unwrap_or(u32::MAX);
+    quality.drop_examples = examples;
     let files = export::files(&accepted, config, &quality);
     Ok(ExportResult { files, dropped, quality })
+}
+
+/// `text` cut to about `limit` characters at a character boundary.
+fn shorten(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+fn drop_example(pair: &Pair, reason: DropReason, fidelity: f32) -> DropExample {
+    DropExample {
+        reason,
+        id: pair.id.clone(),
+        question: shorten(pair.question(), 300),
+        answer: shorten(&pair.answer(), 400),
+        fidelity,
+    }
 }
 
 /// Tokens of all turns plus the per-message template overhead.
@@ -201,6 +249,9 @@ fn quality(pairs_in: usize, faithful: usize, histogram: Vec<u32>, accepted: &[Va
         difficulties,
         mean_tokens: mean(accepted.iter().map(|v| v.tokens as f64).sum()),
         max_tokens: as_u32(accepted.iter().map(|v| v.tokens).max().unwrap_or(0)),
+        repaired: 0,
+        question_variety: variety::variety(accepted.iter().map(|v| &v.pair)),
+        drop_examples: Vec::new(),
     }
 }
 

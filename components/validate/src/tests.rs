@@ -287,3 +287,41 @@ fn exports_conversations_and_quoted_code_by_the_loaders_rules() {
         .collect();
     assert_eq!(turns, [1, 3]);
 }
+
+#[test]
+fn repairs_an_answer_by_cutting_its_unsupported_sentence() {
+    let padded = format!("{EVIDENCE} Backups are then copied to tape in another building every night.");
+    let pair = qa("padded", &padded);
+    assert!(fidelity(&pair) < 0.8, "{}", fidelity(&pair));
+    let fixed = fidelity::repair(&pair, 0.8).expect("one sentence is supported");
+    assert_eq!(fixed.turns[1].content, EVIDENCE);
+    assert!(fidelity(&fixed) >= 0.9);
+    // Nothing supported, or nothing to cut: no repair.
+    assert_eq!(fidelity::repair(&qa("invented", "Backups run nightly. They go to tape."), 0.8), None);
+    assert_eq!(fidelity::repair(&qa("one", "Backups run nightly on the storage cluster."), 0.8), None);
+
+    let result =
+        validate_export(vec![pair, qa("invented", "Backups run nightly. They go to tape.")], &config(), tokenizer())
+            .expect("exports");
+    assert_eq!((result.quality.pairs_out, result.quality.repaired), (1, 1));
+    assert_eq!(result.quality.faithful_share, 0.0, "the share counts pairs as generated, before repair");
+    let example = &result.quality.drop_examples[0];
+    assert_eq!((example.reason, example.id.as_str()), (DropReason::LowFidelity, "invented"));
+    assert!(example.fidelity < 0.8);
+}
+
+#[test]
+fn drops_the_same_question_body_on_the_same_subject_and_measures_variety() {
+    let first = qa("first", EVIDENCE);
+    let same = qa("same", "The journal is deleted when the transaction commits.");
+    let mut other_task = qa("other-task", "The journal is deleted when the transaction commits.");
+    other_task.task = TaskType::FactualQa;
+    let mut reworded = qa("reworded", "The journal is deleted when the transaction commits.");
+    reworded.turns[0].content = "At what point does the journal get deleted?".into();
+    let result = validate_export(vec![first, same, other_task, reworded], &config(), tokenizer()).expect("exports");
+    let dropped: Vec<(&str, DropReason)> = result.dropped.iter().map(|d| (d.id.as_str(), d.reason)).collect();
+    assert_eq!(dropped, [("same", DropReason::RepeatedQuestion)]);
+    let variety = &result.quality.question_variety;
+    assert_eq!(variety.templates, 2, "\"when is deleted\" (two tasks share it) and \"at what point does get deleted\"");
+    assert!(variety.distinct_bigrams > 0.5 && variety.distinct_bigrams <= 1.0, "{variety:?}");
+}
