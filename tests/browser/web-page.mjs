@@ -43,7 +43,8 @@ try {
     percents.add(text);
     if (text === "100 %") break;
     const status = await page.locator(`tr.job[data-job="${seen.job}"]`).getAttribute("data-status");
-    if (status !== "queued" && status !== "running") throw new Error(`the job ended ${status} before 100 %`);
+    // A job that just succeeded may show its last progress until the next render.
+    if (!["queued", "running", "succeeded"].includes(status)) throw new Error(`the job ended ${status} before 100 %`);
     if (Date.now() > deadline) throw new Error(`progress stuck at ${text}`);
     await page.waitForTimeout(50);
   }
