@@ -135,6 +135,38 @@ fn bench(label: &str, input: &Path, bytes: u64, work: &Path, cache: &Path) -> f6
         peak_rss_mib(),
         report.settings.jobs,
     );
+    let generated = report.counts.pairs_generated.max(1) as f64;
+    let dropped: Vec<String> = report
+        .counts
+        .dropped
+        .iter()
+        .map(|(reason, n)| format!("{reason} {n} ({:.1} %)", *n as f64 * 100.0 / generated))
+        .collect();
+    println!(
+        "           dataset: {:.0} pairs/MB exported, {} generated; dropped: {}",
+        report.counts.pairs_exported as f64 / mb,
+        report.counts.pairs_generated,
+        if dropped.is_empty() { "none".to_string() } else { dropped.join(", ") }
+    );
+    if let Some(quality) = &report.quality {
+        let shares = |counts: &std::collections::BTreeMap<String, u32>| {
+            let total = counts.values().sum::<u32>().max(1) as f64;
+            counts
+                .iter()
+                .map(|(k, n)| format!("{k} {:.0} %", f64::from(*n) * 100.0 / total))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "           faithful {:.1} %, repaired {}, question bodies {}, distinct-2 {:.2}",
+            quality.faithful_share * 100.0,
+            quality.repaired,
+            quality.question_templates,
+            quality.question_distinct_bigrams
+        );
+        println!("           tasks: {}", shares(&quality.tasks));
+        println!("           difficulty: {}", shares(&quality.difficulties));
+    }
     for stage in &report.stages {
         println!(
             "           {:<16} calls {:>6}  p50 {:>8.2} ms  p95 {:>8.2} ms  total {:>9.1} ms",
