@@ -81,6 +81,15 @@ struct RunArgs {
     /// Near-duplicate threshold: estimated Jaccard similarity (0–1].
     #[arg(long, default_value_t = 0.7)]
     near_duplicate_threshold: f32,
+    /// Largest share of the dataset one task type may have (0–1]; 1 turns balancing off.
+    #[arg(long, default_value_t = 0.4)]
+    max_task_share: f32,
+    /// Largest share one content type may have (0–1].
+    #[arg(long, default_value_t = 0.6)]
+    max_content_share: f32,
+    /// Largest share one difficulty may have (0–1].
+    #[arg(long, default_value_t = 0.7)]
+    max_difficulty_share: f32,
     #[command(flatten)]
     runtime: RuntimeArgs,
     /// Print no progress bars or summary.
@@ -187,6 +196,9 @@ fn run(args: RunArgs) -> ExitCode {
     options.max_sequence_tokens = args.max_sequence_tokens;
     options.min_fidelity = args.min_fidelity;
     options.diversify.threshold = args.near_duplicate_threshold;
+    options.diversify.max_task_share = args.max_task_share;
+    options.diversify.max_content_share = args.max_content_share;
+    options.diversify.max_difficulty_share = args.max_difficulty_share;
 
     let progress = Bars::new(args.quiet);
     let result = pipeline::run(&options, &progress);

@@ -125,7 +125,15 @@ impl RunOptions {
             ingest: types::IngestConfig::default(),
             segment: types::SegmentConfig { max_tokens: 512, overlap_tokens: 64 },
             generate: types::GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new() },
-            diversify: types::DiversifyConfig { shingle_words: 3, bands: 14, rows: 8, threshold: 0.7 },
+            diversify: types::DiversifyConfig {
+                shingle_words: 3,
+                bands: 14,
+                rows: 8,
+                threshold: 0.7,
+                max_task_share: 0.4,
+                max_content_share: 0.6,
+                max_difficulty_share: 0.7,
+            },
             dataset_name: "brightrun".to_string(),
             max_sequence_tokens: 2048,
             min_fidelity: 0.8,
@@ -882,6 +890,9 @@ fn settings(options: &RunOptions) -> Settings {
         bands: options.diversify.bands,
         rows: options.diversify.rows,
         near_duplicate_threshold: options.diversify.threshold,
+        max_task_share: options.diversify.max_task_share,
+        max_content_share: options.diversify.max_content_share,
+        max_difficulty_share: options.diversify.max_difficulty_share,
         max_sequence_tokens: options.max_sequence_tokens,
         min_fidelity: options.min_fidelity,
         limits: options.limits,
@@ -984,5 +995,6 @@ pub fn drop_reason_name(reason: types::DropReason) -> &'static str {
         types::DropReason::LeftoverMarkup => "leftover-markup",
         types::DropReason::MissingEvidence => "missing-evidence",
         types::DropReason::RepeatedQuestion => "repeated-question",
+        types::DropReason::OverRepresented => "over-represented",
     }
 }

@@ -89,6 +89,12 @@ pub struct Settings {
     pub rows: u32,
     /// Near-duplicate threshold.
     pub near_duplicate_threshold: f32,
+    /// Largest share of one task type.
+    pub max_task_share: f32,
+    /// Largest share of one content type.
+    pub max_content_share: f32,
+    /// Largest share of one difficulty.
+    pub max_difficulty_share: f32,
     /// Training sequence length.
     pub max_sequence_tokens: u32,
     /// Minimum fidelity kept.

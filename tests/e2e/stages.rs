@@ -56,7 +56,18 @@ fn runs_every_stage_component_in_order() {
         }
     }
     let diversified = stages
-        .diversify(&pairs, types::DiversifyConfig { shingle_words: 3, bands: 14, rows: 8, threshold: 0.7 })
+        .diversify(
+            &pairs,
+            types::DiversifyConfig {
+                shingle_words: 3,
+                bands: 14,
+                rows: 8,
+                threshold: 0.7,
+                max_task_share: 0.4,
+                max_content_share: 0.6,
+                max_difficulty_share: 0.7,
+            },
+        )
         .expect("dedups");
     let export = types::ExportConfig {
         dataset_name: "cache".into(),
@@ -182,7 +193,15 @@ fn pair_stages_return_typed_errors_for_out_of_range_config() {
         guest_problem(stages.generate(&chunk, &analysis, &zero_cap)),
         ("invalid-config".to_string(), "hostile.md".to_string())
     );
-    let no_bands = types::DiversifyConfig { shingle_words: 3, bands: 0, rows: 8, threshold: 0.7 };
+    let no_bands = types::DiversifyConfig {
+        shingle_words: 3,
+        bands: 0,
+        rows: 8,
+        threshold: 0.7,
+        max_task_share: 1.0,
+        max_content_share: 1.0,
+        max_difficulty_share: 1.0,
+    };
     assert_eq!(guest_problem(stages.diversify(&[], no_bands)), ("invalid-config".to_string(), "diversify".to_string()));
     let no_length = types::ExportConfig {
         dataset_name: "x".into(),

@@ -1,14 +1,16 @@
 //! brightrun's diversify stage: removes exact and near-duplicate pairs.
 //!
-//! Two passes, each dropping with a named reason ([`DropReason`]) and keeping
-//! the first pair of every group, so the result does not depend on anything
-//! but input order:
+//! Three passes, each dropping with a named reason ([`DropReason`]); the
+//! first two keep the first pair of every group, so the result does not
+//! depend on anything but input order:
 //!
 //! 1. **Exact**: the question and answer, lower-cased with punctuation and
 //!    runs of whitespace removed, hashed with xxh3-64.
 //! 2. **Near**: MinHash signatures over word shingles of question + answer,
 //!    bucketed by LSH bands; a pair whose estimated Jaccard similarity to a
 //!    kept pair in a shared bucket reaches the threshold is dropped.
+//! 3. **Balance**: no task, content type or difficulty above its share of
+//!    the kept pairs; see [`balance`].
 //!
 //! Defaults ([`DEFAULT_CONFIG`]) follow datatrove's MinHash deduplication
 //! (`datatrove/pipeline/dedup/minhash.py`: 14 buckets × 8 hashes), with
@@ -17,6 +19,7 @@
 //! `1 − (1 − s^r)^b` passes 0.5 at s ≈ (1/b)^(1/r) ≈ 0.72; candidates are
 //! then checked against the threshold 0.7 on the full signature.
 
+pub mod balance;
 #[cfg(target_arch = "wasm32")]
 mod component;
 
@@ -27,7 +30,15 @@ use brightrun_types::{DiversifyConfig, DiversifyResult, DropReason, DroppedPair,
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 /// The defaults the host uses unless told otherwise (see the module docs).
-pub const DEFAULT_CONFIG: DiversifyConfig = DiversifyConfig { shingle_words: 3, bands: 14, rows: 8, threshold: 0.7 };
+pub const DEFAULT_CONFIG: DiversifyConfig = DiversifyConfig {
+    shingle_words: 3,
+    bands: 14,
+    rows: 8,
+    threshold: 0.7,
+    max_task_share: balance::DEFAULT_MAX_TASK_SHARE,
+    max_content_share: balance::DEFAULT_MAX_CONTENT_SHARE,
+    max_difficulty_share: balance::DEFAULT_MAX_DIFFICULTY_SHARE,
+};
 
 /// Largest signature accepted (bands × rows), to bound memory per pair.
 const MAX_HASHES: u32 = 1024;
@@ -52,12 +63,19 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
         || hashes == 0
         || hashes > MAX_HASHES
         || !(config.threshold > 0.0 && config.threshold <= 1.0)
+        || !balance::caps_valid(config)
     {
         return Err(StageError::InvalidConfig {
             document: "diversify".to_string(),
             detail: format!(
-                "shingle-words {}, bands {}, rows {}, threshold {}: need shingle-words > 0, 0 < bands × rows <= {MAX_HASHES}, 0 < threshold <= 1",
-                config.shingle_words, config.bands, config.rows, config.threshold
+                "shingle-words {}, bands {}, rows {}, threshold {}, shares {}/{}/{}: need shingle-words > 0, 0 < bands × rows <= {MAX_HASHES}, 0 < threshold <= 1, 0 < each share <= 1",
+                config.shingle_words,
+                config.bands,
+                config.rows,
+                config.threshold,
+                config.max_task_share,
+                config.max_content_share,
+                config.max_difficulty_share
             ),
         });
     }
@@ -114,6 +132,15 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
         kept_signatures.push(signature);
         result.kept.push(pair);
     }
+    let mut redundancy = vec![0usize; result.kept.len()];
+    for members in buckets.values() {
+        for member in members {
+            redundancy[*member] += members.len() - 1;
+        }
+    }
+    let (kept, dropped) = balance::balance(std::mem::take(&mut result.kept), &redundancy, config);
+    result.kept = kept;
+    result.dropped.extend(dropped);
     Ok(result)
 }
 

@@ -77,3 +77,60 @@ fn errors_on_out_of_range_config() {
         assert!(error.to_string().starts_with("diversify: invalid config: shingle-words"), "{error}");
     }
 }
+
+/// `count` distinct pairs of `task`, each about a different numbered topic.
+fn pairs_of(task: TaskType, prefix: &str, count: usize) -> Vec<Pair> {
+    (0..count)
+        .map(|index| {
+            let mut p = pair(
+                &format!("{prefix}{index}"),
+                &format!("What does the {prefix} guide say about topic {index} and setting {}?", index * 7),
+                &format!("Topic {index} of the {prefix} guide needs setting {} on host {}.", index * 7, index * 13),
+            );
+            p.task = task;
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn balances_an_over_represented_task_down_to_its_share() {
+    let mut pairs = pairs_of(TaskType::FactualQa, "fact", 150);
+    pairs.extend(pairs_of(TaskType::DefinitionQa, "def", 30));
+    pairs.extend(pairs_of(TaskType::ReasoningWhy, "why", 20));
+    let off =
+        DiversifyConfig { max_task_share: 1.0, max_content_share: 1.0, max_difficulty_share: 1.0, ..DEFAULT_CONFIG };
+    assert_eq!(diversify(pairs.clone(), &off).expect("runs").kept.len(), 200, "distinct pairs, no cap: all kept");
+
+    let config =
+        DiversifyConfig { max_task_share: 0.5, max_content_share: 1.0, max_difficulty_share: 1.0, ..DEFAULT_CONFIG };
+    let result = diversify(pairs, &config).expect("balances");
+    let facts = result.kept.iter().filter(|p| p.task == TaskType::FactualQa).count();
+    assert_eq!(result.kept.len(), 100, "150 facts cut to 50 beside the other 50");
+    assert_eq!(facts, 50);
+    assert!(result.dropped.iter().all(|d| d.reason == DropReason::OverRepresented));
+    assert_eq!(result.dropped.len(), 100);
+}
+
+#[test]
+fn does_not_balance_small_sets_or_below_an_even_split() {
+    let mut pairs = pairs_of(TaskType::FactualQa, "fact", 60);
+    pairs.extend(pairs_of(TaskType::DefinitionQa, "def", 10));
+    let strict = DiversifyConfig { max_task_share: 0.1, ..DEFAULT_CONFIG };
+    assert_eq!(diversify(pairs, &strict).expect("runs").kept.len(), 70, "fewer than 100 pairs: left alone");
+
+    let mut pairs = pairs_of(TaskType::FactualQa, "fact", 90);
+    pairs.extend(pairs_of(TaskType::DefinitionQa, "def", 60));
+    // A 0.1 cap over two tasks cannot be met: it is held at an even split.
+    let result = diversify(pairs, &strict).expect("runs");
+    let facts = result.kept.iter().filter(|p| p.task == TaskType::FactualQa).count();
+    assert_eq!((facts, result.kept.len()), (60, 120));
+}
+
+#[test]
+fn refuses_shares_outside_zero_to_one() {
+    for share in [0.0, -0.5, 1.5, f32::NAN] {
+        let config = DiversifyConfig { max_content_share: share, ..DEFAULT_CONFIG };
+        assert!(diversify(Vec::new(), &config).is_err(), "{share}");
+    }
+}

@@ -349,6 +349,8 @@ string_enum! {
         MissingEvidence => "missing-evidence",
         /// The same question body on the same subject as an exported pair.
         RepeatedQuestion => "repeated-question",
+        /// Over its task, content-type or difficulty share.
+        OverRepresented => "over-represented",
     }
 }
 
@@ -533,6 +535,12 @@ pub struct DiversifyConfig {
     pub rows: u32,
     /// Near-duplicate Jaccard threshold.
     pub threshold: f32,
+    /// Largest share of kept pairs one task type may have; 1 is no cap.
+    pub max_task_share: f32,
+    /// Largest share one content type may have.
+    pub max_content_share: f32,
+    /// Largest share one difficulty may have.
+    pub max_difficulty_share: f32,
 }
 
 /// A dropped pair and why.

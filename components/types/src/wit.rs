@@ -62,6 +62,7 @@ map_enum!(DropReason <=> DropReason {
     LeftoverMarkup,
     MissingEvidence,
     RepeatedQuestion,
+    OverRepresented,
 });
 
 impl From<wit::Span> for domain::Span {
@@ -339,7 +340,15 @@ impl From<wit::GenerateConfig> for domain::GenerateConfig {
 
 impl From<wit::DiversifyConfig> for domain::DiversifyConfig {
     fn from(c: wit::DiversifyConfig) -> Self {
-        domain::DiversifyConfig { shingle_words: c.shingle_words, bands: c.bands, rows: c.rows, threshold: c.threshold }
+        domain::DiversifyConfig {
+            shingle_words: c.shingle_words,
+            bands: c.bands,
+            rows: c.rows,
+            threshold: c.threshold,
+            max_task_share: c.max_task_share,
+            max_content_share: c.max_content_share,
+            max_difficulty_share: c.max_difficulty_share,
+        }
     }
 }
 

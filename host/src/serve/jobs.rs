@@ -105,6 +105,15 @@ pub struct JobConfig {
     /// JSON fields holding a record's title.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title_fields: Option<Vec<String>>,
+    /// Largest share of one task type (0–1].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_task_share: Option<f32>,
+    /// Largest share of one content type (0–1].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_content_share: Option<f32>,
+    /// Largest share of one difficulty (0–1].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_difficulty_share: Option<f32>,
 }
 
 impl JobConfig {
@@ -143,6 +152,17 @@ impl JobConfig {
             && !(64..=1_048_576).contains(&tokens)
         {
             return Some(format!("max_sequence_tokens must be between 64 and 1048576, not {tokens}"));
+        }
+        for (name, share) in [
+            ("max_task_share", self.max_task_share),
+            ("max_content_share", self.max_content_share),
+            ("max_difficulty_share", self.max_difficulty_share),
+        ] {
+            if let Some(share) = share
+                && !(share > 0.0 && share <= 1.0)
+            {
+                return Some(format!("{name} must be in (0, 1], not {share}"));
+            }
         }
         if self.formats.as_ref().is_some_and(Vec::is_empty) {
             return Some("formats must name at least one format".into());
@@ -189,6 +209,15 @@ impl JobConfig {
         }
         if let Some(fields) = &self.title_fields {
             options.ingest.title_fields = fields.clone();
+        }
+        if let Some(share) = self.max_task_share {
+            options.diversify.max_task_share = share;
+        }
+        if let Some(share) = self.max_content_share {
+            options.diversify.max_content_share = share;
+        }
+        if let Some(share) = self.max_difficulty_share {
+            options.diversify.max_difficulty_share = share;
         }
         options
     }
