@@ -22,6 +22,9 @@ pub const DEFAULT_MAX_DIFFICULTY_SHARE: f32 = 0.7;
 /// pairs costs more than a skewed share does.
 pub const MIN_PAIRS_TO_BALANCE: usize = 100;
 
+/// What a pair is counted as in one dimension: its task, content type or difficulty.
+type Category = fn(&Pair) -> &'static str;
+
 /// Whether every cap is in (0, 1].
 pub fn caps_valid(config: &DiversifyConfig) -> bool {
     [config.max_task_share, config.max_content_share, config.max_difficulty_share]
@@ -36,7 +39,7 @@ pub fn balance(kept: Vec<Pair>, redundancy: &[usize], config: &DiversifyConfig) 
     if kept.len() < MIN_PAIRS_TO_BALANCE {
         return (kept, Vec::new());
     }
-    let dimensions: [(f32, fn(&Pair) -> &'static str); 3] = [
+    let dimensions: [(f32, Category); 3] = [
         (config.max_task_share, |p| p.task.as_str()),
         (config.max_content_share, |p| p.content_type.as_str()),
         (config.max_difficulty_share, |p| p.difficulty.as_str()),
