@@ -191,21 +191,23 @@ fn strip_list_numbers(text: &str) -> String {
         .join("\n")
 }
 
-/// The pair's fidelity to its evidence, 0–1 (see the module docs).
-pub fn fidelity(pair: &Pair) -> f32 {
-    let mut weakest: Option<f32> = None;
-    for (index, turn) in pair.turns.iter().enumerate() {
-        if turn.role != Role::Assistant {
-            continue;
-        }
+/// Each assistant turn of `pair` with its index, the user turn before it
+/// and the evidence it cites.
+fn answers(pair: &Pair) -> impl Iterator<Item = (usize, &str, &str, Vec<&str>)> {
+    pair.turns.iter().enumerate().filter(|(_, turn)| turn.role == Role::Assistant).map(|(index, turn)| {
         let question =
             pair.turns[..index].iter().rev().find(|t| t.role == Role::User).map_or("", |t| t.content.as_str());
-        let evidence: Vec<&str> =
-            pair.evidence.iter().filter(|e| e.turn as usize == index).map(|e| e.text.as_str()).collect();
-        let score = turn_fidelity(question, &turn.content, &evidence);
-        weakest = Some(weakest.map_or(score, |w| w.min(score)));
-    }
-    weakest.unwrap_or(0.0)
+        let evidence = pair.evidence.iter().filter(|e| e.turn as usize == index).map(|e| e.text.as_str()).collect();
+        (index, question, turn.content.as_str(), evidence)
+    })
+}
+
+/// The pair's fidelity to its evidence, 0–1 (see the module docs).
+pub fn fidelity(pair: &Pair) -> f32 {
+    answers(pair)
+        .map(|(_, question, answer, evidence)| turn_fidelity(question, answer, &evidence))
+        .reduce(f32::min)
+        .unwrap_or(0.0)
 }
 
 /// The pair with each answer that scores below `floor` cut down to its
@@ -216,19 +218,11 @@ pub fn fidelity(pair: &Pair) -> f32 {
 pub fn repair(pair: &Pair, floor: f32) -> Option<Pair> {
     let mut repaired = pair.clone();
     let mut changed = false;
-    for index in 0..pair.turns.len() {
-        let turn = &pair.turns[index];
-        if turn.role != Role::Assistant {
+    for (index, question, answer, evidence) in answers(pair) {
+        if turn_fidelity(question, answer, &evidence) >= floor {
             continue;
         }
-        let question =
-            pair.turns[..index].iter().rev().find(|t| t.role == Role::User).map_or("", |t| t.content.as_str());
-        let evidence: Vec<&str> =
-            pair.evidence.iter().filter(|e| e.turn as usize == index).map(|e| e.text.as_str()).collect();
-        if turn_fidelity(question, &turn.content, &evidence) >= floor {
-            continue;
-        }
-        let sentences = brightrun_types::sentences(&turn.content);
+        let sentences = brightrun_types::sentences(answer);
         if sentences.len() < 2 {
             return None;
         }
