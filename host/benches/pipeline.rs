@@ -7,7 +7,9 @@
 //! numbers varied, so it is not a pile of copies that dedup would collapse.
 //! Compiled components are cached before timing starts, as in normal use;
 //! the generated corpus is then run a second time to measure the warm
-//! (stage-cached) re-run against the cold one. `BRIGHTRUN_BENCH_NO_STAGE_CACHE=1`
+//! (stage-cached) re-run against the cold one. `BRIGHTRUN_BENCH_NO_CACHE_CAP=1` runs
+//! the SQLite cache without its size cap (no use-time bookkeeping or eviction).
+//! `BRIGHTRUN_BENCH_NO_STAGE_CACHE=1`
 //! runs without the stage cache, to measure what the cache itself costs.
 
 use std::path::{Path, PathBuf};
@@ -122,6 +124,9 @@ fn bench(label: &str, input: &Path, bytes: u64, work: &Path, cache: &Path) -> f6
     let mut options = RunOptions::new(vec![input.to_path_buf()], work.join(format!("out-{label}")));
     options.cache_dir = Some(cache.to_path_buf());
     options.stage_cache = std::env::var_os("BRIGHTRUN_BENCH_NO_STAGE_CACHE").is_none();
+    if std::env::var_os("BRIGHTRUN_BENCH_NO_CACHE_CAP").is_some() {
+        options.cache_max_bytes = None;
+    }
     let started = Instant::now();
     let report = run(&options, &NoProgress).expect("the pipeline runs");
     let seconds = started.elapsed().as_secs_f64();

@@ -15,6 +15,7 @@
 //! corrupted, written by another program or another version) is counted as
 //! corrupt, treated as a miss and overwritten: never trusted.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,6 +101,13 @@ pub trait KvStore: Send + Sync {
 /// transaction per value costs more than the stage work it saves.
 const SQLITE_WRITE_BATCH: usize = 512;
 
+/// Milliseconds since the Unix epoch: when an entry was last written or read.
+fn use_time() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// Oldest a buffered write gets before the buffer is committed, so a run
 /// killed midway (a server restarted with a job in flight) loses about this
 /// much finished work, not a whole batch.
@@ -115,6 +123,10 @@ type PendingWrites = (Vec<(CacheKey, Vec<u8>)>, Option<std::time::Instant>);
 pub struct SqliteStore {
     connection: Mutex<rusqlite::Connection>,
     pending: Mutex<PendingWrites>,
+    /// Keys read since the last flush: their `used` time is brought up to date then.
+    touched: Mutex<HashSet<CacheKey>>,
+    /// Most bytes of values kept; least recently used entries beyond it are evicted at flush.
+    max_bytes: Option<u64>,
     path: String,
 }
 
@@ -142,11 +154,92 @@ impl SqliteStore {
                  CREATE TABLE IF NOT EXISTS stage_results (key BLOB PRIMARY KEY, value BLOB NOT NULL);",
             )
             .with_context(|| format!("preparing the cache {}", path.display()))?;
+        // Use times live in a table of their own: updating a column of
+        // `stage_results` would rewrite each row's value with it. Caches
+        // written before eviction existed have no rows here; theirs count as oldest.
+        connection
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS stage_used (key BLOB PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;
+                 CREATE INDEX IF NOT EXISTS stage_used_by_time ON stage_used (used);",
+            )
+            .with_context(|| format!("preparing the use times of {}", path.display()))?;
         Ok(SqliteStore {
             connection: Mutex::new(connection),
             pending: Mutex::new((Vec::new(), None)),
+            touched: Mutex::new(HashSet::new()),
+            max_bytes: None,
             path: path.display().to_string(),
         })
+    }
+
+    /// The store, keeping at most `max_bytes` of values: at each flush the
+    /// least recently used entries (by write or read) are deleted down to
+    /// 90 % of it. SQLite reuses the freed pages, so the file stops growing
+    /// rather than shrinking.
+    pub fn with_limit(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = Some(max_bytes);
+        self
+    }
+
+    /// Bytes of values stored.
+    pub fn stored_bytes(&self) -> Result<u64> {
+        let connection = self.connection.lock().map_err(|_| anyhow::anyhow!("cache connection poisoned"))?;
+        let bytes: i64 =
+            connection.query_row("SELECT COALESCE(SUM(length(value)), 0) FROM stage_results", [], |row| row.get(0))?;
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
+    /// Brings the use time of the keys read since the last flush up to
+    /// date, then evicts down to 90 % of the limit if the store is over it.
+    fn touch_and_evict(&self) -> Result<()> {
+        let touched: Vec<CacheKey> = self.touched.lock().map(|mut t| t.drain().collect()).unwrap_or_default();
+        let mut connection = self.connection.lock().map_err(|_| anyhow::anyhow!("cache connection poisoned"))?;
+        let transaction = connection.transaction()?;
+        {
+            let now = use_time();
+            let mut statement =
+                transaction.prepare_cached("INSERT OR REPLACE INTO stage_used (key, used) VALUES (?1, ?2)")?;
+            for key in &touched {
+                statement.execute(rusqlite::params![key.as_bytes().as_slice(), now])?;
+            }
+        }
+        // The file's size bounds the values' size from above and costs no scan.
+        let file_bytes: i64 = transaction.query_row(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            [],
+            |row| row.get(0),
+        )?;
+        if let Some(limit) = self.max_bytes.filter(|limit| file_bytes > *limit as i64) {
+            let stored: i64 =
+                transaction
+                    .query_row("SELECT COALESCE(SUM(length(value)), 0) FROM stage_results", [], |row| row.get(0))?;
+            let target = (limit as f64 * 0.9) as i64;
+            if stored > limit as i64 {
+                // Oldest first, until what is left fits the target.
+                let mut excess = stored - target;
+                let mut doomed: Vec<Vec<u8>> = Vec::new();
+                {
+                    let mut statement = transaction.prepare(
+                        "SELECT r.key, length(r.value) FROM stage_results r LEFT JOIN stage_used u ON u.key = r.key
+                         ORDER BY COALESCE(u.used, 0), r.rowid",
+                    )?;
+                    let mut rows = statement.query([])?;
+                    while excess > 0 {
+                        let Some(row) = rows.next()? else { break };
+                        doomed.push(row.get(0)?);
+                        excess -= row.get::<_, i64>(1)?;
+                    }
+                }
+                let mut delete = transaction.prepare_cached("DELETE FROM stage_results WHERE key = ?1")?;
+                let mut forget = transaction.prepare_cached("DELETE FROM stage_used WHERE key = ?1")?;
+                for key in &doomed {
+                    delete.execute([key])?;
+                    forget.execute([key])?;
+                }
+            }
+        }
+        transaction.commit()?;
+        Ok(())
     }
 
     fn write(&self, batch: Vec<(CacheKey, Vec<u8>)>) -> Result<()> {
@@ -158,8 +251,12 @@ impl SqliteStore {
         {
             let mut statement =
                 transaction.prepare_cached("INSERT OR REPLACE INTO stage_results (key, value) VALUES (?1, ?2)")?;
+            let mut used =
+                transaction.prepare_cached("INSERT OR REPLACE INTO stage_used (key, used) VALUES (?1, ?2)")?;
+            let now = use_time();
             for (key, value) in &batch {
                 statement.execute(rusqlite::params![key.as_bytes().as_slice(), value])?;
+                used.execute(rusqlite::params![key.as_bytes().as_slice(), now])?;
             }
         }
         transaction.commit()?;
@@ -188,7 +285,15 @@ impl KvStore for SqliteStore {
         let mut rows = statement.query([key.as_bytes().as_slice()])?;
         match rows.next()? {
             // Whatever type another program stored, hand its bytes to the envelope check.
-            Some(row) => Ok(Some(row.get_ref(0)?.as_bytes_or_null()?.unwrap_or_default().to_vec())),
+            Some(row) => {
+                let value = row.get_ref(0)?.as_bytes_or_null()?.unwrap_or_default().to_vec();
+                if self.max_bytes.is_some()
+                    && let Ok(mut touched) = self.touched.lock()
+                {
+                    touched.insert(*key);
+                }
+                Ok(Some(value))
+            }
             None => Ok(None),
         }
     }
@@ -224,7 +329,11 @@ impl KvStore for SqliteStore {
                 std::mem::take(&mut pending.0)
             })
             .unwrap_or_default();
-        self.write(batch)
+        self.write(batch)?;
+        if self.max_bytes.is_some() {
+            self.touch_and_evict()?;
+        }
+        Ok(())
     }
 }
 
@@ -511,14 +620,24 @@ impl StageCache {
 
 /// Opens the persistent layer `spec` names: a `redis://` URL, or otherwise
 /// the SQLite file `stages.sqlite` in `cache_dir`.
-pub fn open_store(spec: Option<&str>, cache_dir: Option<&Path>) -> Result<Option<Box<dyn KvStore>>> {
+pub fn open_store(
+    spec: Option<&str>,
+    cache_dir: Option<&Path>,
+    max_bytes: Option<u64>,
+) -> Result<Option<Box<dyn KvStore>>> {
     match spec {
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
             Ok(Some(Box::new(RedisStore::open(url)?)))
         }
         Some(other) => anyhow::bail!("unsupported cache \"{other}\": expected a redis:// URL"),
         None => match cache_dir {
-            Some(dir) => Ok(Some(Box::new(SqliteStore::open(&dir.join("stages.sqlite"))?))),
+            Some(dir) => {
+                let store = SqliteStore::open(&dir.join("stages.sqlite"))?;
+                Ok(Some(Box::new(match max_bytes {
+                    Some(limit) => store.with_limit(limit),
+                    None => store,
+                })))
+            }
             None => Ok(None),
         },
     }
@@ -590,6 +709,55 @@ mod tests {
         assert_eq!(recomputed, Ok(vec![4]));
         let stats = cache.stats();
         assert_eq!((stats[0].corrupt, stats[0].misses), (1, 1));
+    }
+
+    #[test]
+    fn evicts_the_least_recently_used_entries_beyond_its_limit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("stages.sqlite");
+        let store = SqliteStore::open(&path).expect("opens").with_limit(100_000);
+        let value = vec![7u8; 10_000];
+        for n in 0..8u8 {
+            store.put(&key(n), &value).expect("puts");
+        }
+        store.flush().expect("flushes");
+        assert_eq!(store.stored_bytes().expect("sums"), 80_000, "under the limit: nothing evicted");
+        // Use times are in milliseconds: let the next reads and writes be later.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        for n in [0u8, 1] {
+            assert!(store.get(&key(n)).expect("reads").is_some());
+        }
+        store.flush().expect("records the reads");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        for n in 8..12u8 {
+            store.put(&key(n), &value).expect("puts");
+        }
+        store.flush().expect("flushes and evicts");
+        let stored = store.stored_bytes().expect("sums");
+        assert!(stored <= 90_000, "evicted down to 90 % of the limit: {stored}");
+        let present = |n: u8| store.get(&key(n)).expect("reads").is_some();
+        assert!(present(0) && present(1), "recently read entries stay");
+        assert!((8..12).all(present), "new entries stay");
+        assert!(!present(2) && !present(3), "the least recently used go first");
+    }
+
+    #[test]
+    fn adds_the_use_time_to_a_cache_written_before_eviction() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("stages.sqlite");
+        let old = rusqlite::Connection::open(&path).expect("opens");
+        old.execute_batch("CREATE TABLE stage_results (key BLOB PRIMARY KEY, value BLOB NOT NULL);").expect("schema");
+        old.execute(
+            "INSERT INTO stage_results (key, value) VALUES (?1, ?2)",
+            rusqlite::params![key(1).as_bytes().as_slice(), seal(b"[1]")],
+        )
+        .expect("inserts");
+        drop(old);
+        let cache =
+            StageCache::new(1 << 20, Some(Box::new(SqliteStore::open(&path).expect("migrates").with_limit(1 << 20))));
+        let served: Result<Vec<u32>, ()> = cache.get_or_compute(Stage::Analyze, Some(key(1)), || Err(()));
+        assert_eq!(served, Ok(vec![1]));
+        cache.flush().expect("flushes");
     }
 
     #[test]

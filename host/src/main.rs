@@ -118,6 +118,9 @@ struct RuntimeArgs {
     /// Keep stage results in Redis instead of SQLite: redis://HOST:PORT[/DB].
     #[arg(long, value_name = "URL")]
     cache: Option<String>,
+    /// Most MiB of stage results the SQLite cache keeps; the least recently used go beyond it (0: no cap).
+    #[arg(long, default_value_t = 4096, value_name = "MIB")]
+    cache_max_mib: u64,
     /// Cache nothing: recompute every stage and recompile the components.
     #[arg(long, conflicts_with = "cache")]
     no_cache: bool,
@@ -252,6 +255,7 @@ impl RuntimeArgs {
         options.cache_dir = if self.no_cache { None } else { self.cache_dir.or(options.cache_dir.take()) };
         options.stage_cache = !self.no_cache;
         options.cache_url = self.cache;
+        options.cache_max_bytes = (self.cache_max_mib > 0).then(|| self.cache_max_mib.saturating_mul(1 << 20));
         options.stage_components = self.stage_component.into_iter().collect::<BTreeMap<_, _>>();
     }
 }

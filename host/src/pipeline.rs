@@ -29,6 +29,10 @@ use crate::types;
 /// being read (ingest's own limit is the same).
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
+/// The SQLite stage cache's default size cap: 4 GiB of results, which is
+/// about 300 MB of input at the ~14× the 10 MB bench measures.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 4 << 30;
+
 /// The export formats `--format` selects among.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -105,6 +109,10 @@ pub struct RunOptions {
     pub stage_cache: bool,
     /// A `redis://` URL to keep stage results in, instead of SQLite in `cache_dir`.
     pub cache_url: Option<String>,
+    /// Most bytes of stage results the SQLite store keeps (least recently
+    /// used evicted beyond it); `None` keeps everything. Redis evicts by its
+    /// own `maxmemory-policy`.
+    pub cache_max_bytes: Option<u64>,
     /// Components that replace the embedded ones, by stage.
     pub stage_components: BTreeMap<Stage, PathBuf>,
     /// Documents are named by their path relative to this folder (the
@@ -142,6 +150,7 @@ impl RunOptions {
             cache_dir: crate::engine::default_cache_dir(),
             stage_cache: true,
             cache_url: None,
+            cache_max_bytes: Some(DEFAULT_CACHE_MAX_BYTES),
             stage_components: BTreeMap::new(),
             names_relative_to: None,
         }
@@ -241,7 +250,8 @@ impl Runtime {
         limits.max_instances = u32::try_from(jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
         let stages = Stages::new(limits, options.cache_dir.as_deref(), &overrides)?;
         let cache = if options.stage_cache {
-            let store = open_store(options.cache_url.as_deref(), options.cache_dir.as_deref())?;
+            let store =
+                open_store(options.cache_url.as_deref(), options.cache_dir.as_deref(), options.cache_max_bytes)?;
             Some(StageCache::new(DEFAULT_MEMORY_BUDGET, store))
         } else {
             None

@@ -137,6 +137,36 @@ fn caches_nothing_with_no_cache() {
     assert!(!cache.exists(), "nothing written under the cache dir");
 }
 
+#[test]
+fn keeps_the_sqlite_cache_within_its_size_cap() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let cache = work.path().join("cache");
+    let stored = |cache: &Path| -> i64 {
+        let connection = rusqlite::Connection::open(cache.join("stages.sqlite")).expect("opens the cache");
+        connection
+            .query_row("SELECT COALESCE(SUM(length(value)), 0) FROM stage_results", [], |row| row.get(0))
+            .expect("sums")
+    };
+    let uncapped = run(&[&examples()], &work.path().join("out1"), &cache, &["--quiet", "--cache-max-mib", "0"]);
+    assert!(uncapped.status.success(), "{}", stderr(&uncapped));
+    let full = stored(&cache);
+    assert!(full > 3 << 20, "the examples' results take more than 3 MiB: {full}");
+
+    // A warm run reads the whole-document and global results; the per-stage ones it does
+    // not read are now the least recently used, and go first.
+    let capped = run(&[&examples()], &work.path().join("out2"), &cache, &["--quiet", "--cache-max-mib", "3"]);
+    assert!(capped.status.success(), "{}", stderr(&capped));
+    let kept = stored(&cache);
+    assert!(full > 3 << 20 && kept <= (3 << 20) * 9 / 10, "evicted to 90 % of 3 MiB: {kept} of {full}");
+    let third = run(&[&examples()], &work.path().join("out3"), &cache, &["--quiet", "--cache-max-mib", "3"]);
+    assert!(third.status.success(), "{}", stderr(&third));
+    let documents = cache_figures(&work.path().join("out3")).into_iter().find(|(layer, ..)| layer == "document");
+    assert_eq!(documents.map(|(_, hits, misses, _)| (hits, misses)), Some((7, 0)), "what was read last stays");
+    // The dataset does not depend on what the cache kept.
+    let dataset = |out: &str| std::fs::read_to_string(work.path().join(out).join("sharegpt.json")).expect("dataset");
+    assert!(dataset("out1") == dataset("out2") && dataset("out1") == dataset("out3"));
+}
+
 /// A `redis-server` of our own on a free loopback port, stopped on drop.
 struct Redis {
     child: Child,
