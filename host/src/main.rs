@@ -82,13 +82,13 @@ struct RunArgs {
     #[arg(long, default_value_t = 0.7)]
     near_duplicate_threshold: f32,
     /// Largest share of the dataset one task type may have (0–1]; 1 turns balancing off.
-    #[arg(long, default_value_t = 0.4)]
+    #[arg(long, default_value_t = pipeline::DEFAULT_MAX_TASK_SHARE)]
     max_task_share: f32,
     /// Largest share one content type may have (0–1].
-    #[arg(long, default_value_t = 0.6)]
+    #[arg(long, default_value_t = pipeline::DEFAULT_MAX_CONTENT_SHARE)]
     max_content_share: f32,
     /// Largest share one difficulty may have (0–1].
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = pipeline::DEFAULT_MAX_DIFFICULTY_SHARE)]
     max_difficulty_share: f32,
     #[command(flatten)]
     runtime: RuntimeArgs,

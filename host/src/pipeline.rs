@@ -33,6 +33,15 @@ pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 /// about 300 MB of input at the ~14× the 10 MB bench measures.
 pub const DEFAULT_CACHE_MAX_BYTES: u64 = 4 << 30;
 
+/// Default balance caps (the diversify component's own defaults): no task
+/// type above 40 % of the kept pairs, no content type above 60 %, no
+/// difficulty above 70 %.
+pub const DEFAULT_MAX_TASK_SHARE: f32 = 0.4;
+/// See [`DEFAULT_MAX_TASK_SHARE`].
+pub const DEFAULT_MAX_CONTENT_SHARE: f32 = 0.6;
+/// See [`DEFAULT_MAX_TASK_SHARE`].
+pub const DEFAULT_MAX_DIFFICULTY_SHARE: f32 = 0.7;
+
 /// The export formats `--format` selects among.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -138,9 +147,9 @@ impl RunOptions {
                 bands: 14,
                 rows: 8,
                 threshold: 0.7,
-                max_task_share: 0.4,
-                max_content_share: 0.6,
-                max_difficulty_share: 0.7,
+                max_task_share: DEFAULT_MAX_TASK_SHARE,
+                max_content_share: DEFAULT_MAX_CONTENT_SHARE,
+                max_difficulty_share: DEFAULT_MAX_DIFFICULTY_SHARE,
             },
             dataset_name: "brightrun".to_string(),
             max_sequence_tokens: 2048,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use brightrun_host::components::{HOSTILE_ANALYZE_PATH, Stage};
 use brightrun_host::engine::Limits;
+use brightrun_host::pipeline::RunOptions;
 use brightrun_host::stages::{StageFailure, Stages};
 use brightrun_host::types;
 
@@ -55,20 +56,8 @@ fn runs_every_stage_component_in_order() {
             assert_eq!(at, evidence.text);
         }
     }
-    let diversified = stages
-        .diversify(
-            &pairs,
-            types::DiversifyConfig {
-                shingle_words: 3,
-                bands: 14,
-                rows: 8,
-                threshold: 0.7,
-                max_task_share: 0.4,
-                max_content_share: 0.6,
-                max_difficulty_share: 0.7,
-            },
-        )
-        .expect("dedups");
+    let diversified =
+        stages.diversify(&pairs, RunOptions::new(Vec::new(), std::path::PathBuf::new()).diversify).expect("dedups");
     let export = types::ExportConfig {
         dataset_name: "cache".into(),
         max_sequence_tokens: 1024,
@@ -193,15 +182,8 @@ fn pair_stages_return_typed_errors_for_out_of_range_config() {
         guest_problem(stages.generate(&chunk, &analysis, &zero_cap)),
         ("invalid-config".to_string(), "hostile.md".to_string())
     );
-    let no_bands = types::DiversifyConfig {
-        shingle_words: 3,
-        bands: 0,
-        rows: 8,
-        threshold: 0.7,
-        max_task_share: 1.0,
-        max_content_share: 1.0,
-        max_difficulty_share: 1.0,
-    };
+    let no_bands =
+        types::DiversifyConfig { bands: 0, ..RunOptions::new(Vec::new(), std::path::PathBuf::new()).diversify };
     assert_eq!(guest_problem(stages.diversify(&[], no_bands)), ("invalid-config".to_string(), "diversify".to_string()));
     let no_length = types::ExportConfig {
         dataset_name: "x".into(),
