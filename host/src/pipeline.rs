@@ -33,54 +33,9 @@ pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 /// about 300 MB of input at the ~14× the 10 MB bench measures.
 pub const DEFAULT_CACHE_MAX_BYTES: u64 = 4 << 30;
 
-/// Default balance caps (the diversify component's own defaults): no task
-/// type above 40 % of the kept pairs, no content type above 60 %, no
-/// difficulty above 70 %.
-pub const DEFAULT_MAX_TASK_SHARE: f32 = 0.4;
-/// See [`DEFAULT_MAX_TASK_SHARE`].
-pub const DEFAULT_MAX_CONTENT_SHARE: f32 = 0.6;
-/// See [`DEFAULT_MAX_TASK_SHARE`].
-pub const DEFAULT_MAX_DIFFICULTY_SHARE: f32 = 0.7;
-
-/// The export formats `--format` selects among.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ExportFormat {
-    /// `alpaca.json`: instruction/input/output.
-    Alpaca,
-    /// `sharegpt.json`: conversations with from/value.
-    Sharegpt,
-    /// `openai.jsonl`: messages with role/content.
-    Openai,
-    /// `completion.jsonl`: prompt/completion.
-    Completion,
-}
-
-impl ExportFormat {
-    /// Every format.
-    pub const ALL: [ExportFormat; 4] =
-        [ExportFormat::Alpaca, ExportFormat::Sharegpt, ExportFormat::Openai, ExportFormat::Completion];
-
-    /// The file the format is written to.
-    pub fn file_name(&self) -> &'static str {
-        match self {
-            ExportFormat::Alpaca => "alpaca.json",
-            ExportFormat::Sharegpt => "sharegpt.json",
-            ExportFormat::Openai => "openai.jsonl",
-            ExportFormat::Completion => "completion.jsonl",
-        }
-    }
-
-    /// The name used on the command line.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ExportFormat::Alpaca => "alpaca",
-            ExportFormat::Sharegpt => "sharegpt",
-            ExportFormat::Openai => "openai",
-            ExportFormat::Completion => "completion",
-        }
-    }
-}
+pub use brightrun_types::job::{
+    DEFAULT_MAX_CONTENT_SHARE, DEFAULT_MAX_DIFFICULTY_SHARE, DEFAULT_MAX_TASK_SHARE, ExportFormat, JobSettings,
+};
 
 /// Everything a run needs.
 #[derive(Debug, Clone)]
@@ -140,21 +95,21 @@ impl RunOptions {
             jobs: 0,
             alerts: crate::profile::AlertThresholds::default(),
             ingest: types::IngestConfig::default(),
-            segment: types::SegmentConfig { max_tokens: 512, overlap_tokens: 64 },
-            generate: types::GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new() },
+            segment: types::SegmentConfig { max_tokens: 0, overlap_tokens: 0 },
+            generate: types::GenerateConfig { seed: 0, max_pairs_per_chunk: 0, tasks: Vec::new() },
             diversify: types::DiversifyConfig {
-                shingle_words: 3,
-                bands: 14,
-                rows: 8,
-                threshold: 0.7,
-                max_task_share: DEFAULT_MAX_TASK_SHARE,
-                max_content_share: DEFAULT_MAX_CONTENT_SHARE,
-                max_difficulty_share: DEFAULT_MAX_DIFFICULTY_SHARE,
+                shingle_words: 0,
+                bands: 0,
+                rows: 0,
+                threshold: 0.0,
+                max_task_share: 0.0,
+                max_content_share: 0.0,
+                max_difficulty_share: 0.0,
             },
-            dataset_name: "brightrun".to_string(),
-            max_sequence_tokens: 2048,
-            min_fidelity: 0.8,
-            formats: ExportFormat::ALL.to_vec(),
+            dataset_name: String::new(),
+            max_sequence_tokens: 0,
+            min_fidelity: 0.0,
+            formats: Vec::new(),
             limits: Limits::default(),
             cache_dir: crate::engine::default_cache_dir(),
             stage_cache: true,
@@ -162,6 +117,77 @@ impl RunOptions {
             cache_max_bytes: Some(DEFAULT_CACHE_MAX_BYTES),
             stage_components: BTreeMap::new(),
             names_relative_to: None,
+        }
+        .with_settings(&JobSettings::default())
+    }
+
+    /// These options with every stage setting taken from `settings` (the
+    /// ones every runner shares); the task list stays, as jobs cannot set it.
+    pub fn with_settings(mut self, settings: &JobSettings) -> Self {
+        let JobSettings {
+            ingest,
+            segment,
+            generate,
+            diversify,
+            dataset_name,
+            max_sequence_tokens,
+            min_fidelity,
+            formats,
+        } = settings.clone();
+        self.ingest = types::IngestConfig {
+            text_fields: ingest.text_fields,
+            title_fields: ingest.title_fields,
+            max_inflated_bytes: ingest.max_inflated_bytes,
+        };
+        self.segment = types::SegmentConfig { max_tokens: segment.max_tokens, overlap_tokens: segment.overlap_tokens };
+        self.generate.seed = generate.seed;
+        self.generate.max_pairs_per_chunk = generate.max_pairs_per_chunk;
+        self.diversify = types::DiversifyConfig {
+            shingle_words: diversify.shingle_words,
+            bands: diversify.bands,
+            rows: diversify.rows,
+            threshold: diversify.threshold,
+            max_task_share: diversify.max_task_share,
+            max_content_share: diversify.max_content_share,
+            max_difficulty_share: diversify.max_difficulty_share,
+        };
+        self.dataset_name = dataset_name;
+        self.max_sequence_tokens = max_sequence_tokens;
+        self.min_fidelity = min_fidelity;
+        self.formats = formats;
+        self
+    }
+
+    /// The stage settings of these options (without the task list).
+    pub fn settings(&self) -> JobSettings {
+        JobSettings {
+            ingest: brightrun_types::IngestConfig {
+                text_fields: self.ingest.text_fields.clone(),
+                title_fields: self.ingest.title_fields.clone(),
+                max_inflated_bytes: self.ingest.max_inflated_bytes,
+            },
+            segment: brightrun_types::SegmentConfig {
+                max_tokens: self.segment.max_tokens,
+                overlap_tokens: self.segment.overlap_tokens,
+            },
+            generate: brightrun_types::GenerateConfig {
+                seed: self.generate.seed,
+                max_pairs_per_chunk: self.generate.max_pairs_per_chunk,
+                tasks: Vec::new(),
+            },
+            diversify: brightrun_types::DiversifyConfig {
+                shingle_words: self.diversify.shingle_words,
+                bands: self.diversify.bands,
+                rows: self.diversify.rows,
+                threshold: self.diversify.threshold,
+                max_task_share: self.diversify.max_task_share,
+                max_content_share: self.diversify.max_content_share,
+                max_difficulty_share: self.diversify.max_difficulty_share,
+            },
+            dataset_name: self.dataset_name.clone(),
+            max_sequence_tokens: self.max_sequence_tokens,
+            min_fidelity: self.min_fidelity,
+            formats: self.formats.clone(),
         }
     }
 }
@@ -868,24 +894,9 @@ fn run_error(stage: Stage, failure: StageFailure) -> ErrorReport {
     document_error("(all pairs)", stage, None, failure)
 }
 
-/// The file's contents if `formats` selects it; `dataset_info.json` keeps
-/// only the entries whose files are written.
+/// The file's contents if `formats` selects it (see [`brightrun_types::job::select_export_file`]).
 fn select_file(file: &types::ExportFile, formats: &[ExportFormat]) -> Option<String> {
-    let is_export = |f: &ExportFormat| f.file_name() == file.name;
-    if ExportFormat::ALL.iter().any(is_export) {
-        return formats.iter().any(is_export).then(|| file.contents.clone());
-    }
-    if file.name == "dataset_info.json" {
-        let mut info: serde_json::Value = serde_json::from_str(&file.contents).ok()?;
-        if let Some(entries) = info.as_object_mut() {
-            entries.retain(|_, entry| {
-                let name = entry["file_name"].as_str().unwrap_or("");
-                formats.iter().any(|f| f.file_name() == name)
-            });
-        }
-        return serde_json::to_string_pretty(&info).ok().map(|text| format!("{text}\n"));
-    }
-    Some(file.contents.clone())
+    brightrun_types::job::select_export_file(&file.name, &file.contents, formats)
 }
 
 fn write_file(dir: &Path, name: &str, contents: &str) -> anyhow::Result<()> {

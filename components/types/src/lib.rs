@@ -14,6 +14,8 @@ pub mod wit;
 #[cfg(feature = "tokenizer")]
 pub mod tokenizer;
 
+pub mod job;
+
 /// Sentences of `text` as (byte offset, trimmed sentence), by Unicode
 /// sentence boundaries (UAX #29). Every stage that reasons about sentences
 /// uses this one definition, so their offsets agree.
@@ -555,7 +557,7 @@ pub struct DroppedPair {
 }
 
 /// What diversify kept and dropped.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DiversifyResult {
     /// Kept pairs in input order.
     pub kept: Vec<Pair>,
@@ -588,7 +590,7 @@ pub struct ExportConfig {
 }
 
 /// A file to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportFile {
     /// Relative name.
     pub name: String,
@@ -652,7 +654,7 @@ pub struct DropExample {
 }
 
 /// What validate-export produced.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExportResult {
     /// Files to write.
     pub files: Vec<ExportFile>,
@@ -663,7 +665,8 @@ pub struct ExportResult {
 }
 
 /// A stage's typed failure. Each case names the document (or pair) and says what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum StageError {
     /// No bytes, or only whitespace.
     #[error("{document}: empty input: {detail}")]

@@ -447,3 +447,110 @@ impl From<domain::StageError> for wit::StageError {
         }
     }
 }
+
+// The other direction, for components that call stages (the Spin app).
+
+impl From<domain::SegmentConfig> for wit::SegmentConfig {
+    fn from(config: domain::SegmentConfig) -> Self {
+        wit::SegmentConfig { max_tokens: config.max_tokens, overlap_tokens: config.overlap_tokens }
+    }
+}
+
+impl From<domain::GenerateConfig> for wit::GenerateConfig {
+    fn from(c: domain::GenerateConfig) -> Self {
+        wit::GenerateConfig { seed: c.seed, max_pairs_per_chunk: c.max_pairs_per_chunk, tasks: convert_all(c.tasks) }
+    }
+}
+
+impl From<domain::DiversifyConfig> for wit::DiversifyConfig {
+    fn from(c: domain::DiversifyConfig) -> Self {
+        wit::DiversifyConfig {
+            shingle_words: c.shingle_words,
+            bands: c.bands,
+            rows: c.rows,
+            threshold: c.threshold,
+            max_task_share: c.max_task_share,
+            max_content_share: c.max_content_share,
+            max_difficulty_share: c.max_difficulty_share,
+        }
+    }
+}
+
+impl From<domain::ExportConfig> for wit::ExportConfig {
+    fn from(c: domain::ExportConfig) -> Self {
+        wit::ExportConfig {
+            dataset_name: c.dataset_name,
+            max_sequence_tokens: c.max_sequence_tokens,
+            min_fidelity: c.min_fidelity,
+            sources: c.sources,
+        }
+    }
+}
+
+impl From<wit::DroppedPair> for domain::DroppedPair {
+    fn from(d: wit::DroppedPair) -> Self {
+        domain::DroppedPair { id: d.id, reason: d.reason.into(), duplicate_of: d.duplicate_of }
+    }
+}
+
+impl From<wit::DiversifyResult> for domain::DiversifyResult {
+    fn from(r: wit::DiversifyResult) -> Self {
+        domain::DiversifyResult { kept: convert_all(r.kept), dropped: convert_all(r.dropped) }
+    }
+}
+
+impl From<wit::ExportResult> for domain::ExportResult {
+    fn from(r: wit::ExportResult) -> Self {
+        let q = r.quality;
+        domain::ExportResult {
+            files: r.files.into_iter().map(|f| domain::ExportFile { name: f.name, contents: f.contents }).collect(),
+            dropped: convert_all(r.dropped),
+            quality: domain::Quality {
+                pairs_in: q.pairs_in,
+                pairs_out: q.pairs_out,
+                mean_fidelity: q.mean_fidelity,
+                faithful_share: q.faithful_share,
+                fidelity_histogram: q.fidelity_histogram,
+                tasks: convert_counts(q.tasks),
+                content_types: convert_counts(q.content_types),
+                difficulties: convert_counts(q.difficulties),
+                mean_tokens: q.mean_tokens,
+                max_tokens: q.max_tokens,
+                repaired: q.repaired,
+                question_variety: domain::QuestionVariety {
+                    templates: q.question_variety.templates,
+                    distinct_bigrams: q.question_variety.distinct_bigrams,
+                },
+                drop_examples: q
+                    .drop_examples
+                    .into_iter()
+                    .map(|e| domain::DropExample {
+                        reason: e.reason.into(),
+                        id: e.id,
+                        question: e.question,
+                        answer: e.answer,
+                        fidelity: e.fidelity,
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+impl From<wit::StageError> for domain::StageError {
+    fn from(error: wit::StageError) -> Self {
+        use domain::StageError as E;
+        match error {
+            wit::StageError::EmptyInput(p) => E::EmptyInput { document: p.document, detail: p.detail },
+            wit::StageError::InvalidEncoding(p) => E::InvalidEncoding { document: p.document, detail: p.detail },
+            wit::StageError::UnsupportedFormat(p) => E::UnsupportedFormat { document: p.document, detail: p.detail },
+            wit::StageError::TooLarge(p) => E::TooLarge { document: p.document, detail: p.detail },
+            wit::StageError::NoContent(p) => E::NoContent { document: p.document, detail: p.detail },
+            wit::StageError::InvalidConfig(p) => E::InvalidConfig { document: p.document, detail: p.detail },
+            wit::StageError::Corrupt(p) => E::Corrupt { document: p.document, detail: p.detail },
+            wit::StageError::Encrypted(p) => E::Encrypted { document: p.document, detail: p.detail },
+            wit::StageError::NoTextLayer(p) => E::NoTextLayer { document: p.document, detail: p.detail },
+            wit::StageError::LimitExceeded(p) => E::LimitExceeded { document: p.document, detail: p.detail },
+        }
+    }
+}

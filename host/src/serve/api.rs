@@ -185,24 +185,7 @@ async fn create_job(State(state): State<AppState>, headers: HeaderMap, request: 
     Ok(response)
 }
 
-/// Why `name` cannot be an uploaded file's name, if it cannot: uploads are
-/// stored under their own name in the job's folder, so only a plain name
-/// (no separators, no `..`, no hidden or control characters) is accepted.
-pub fn unsafe_file_name(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("it is empty")
-    } else if name.len() > 255 {
-        Some("it is longer than 255 bytes")
-    } else if name.contains(['/', '\\']) {
-        Some("it contains a path separator")
-    } else if name == "." || name == ".." || name.starts_with('.') {
-        Some("it starts with a dot")
-    } else if name.chars().any(char::is_control) {
-        Some("it contains control characters")
-    } else {
-        None
-    }
-}
+pub use brightrun_types::job::unsafe_file_name;
 
 async fn create_upload_job(state: &AppState, multipart: Multipart) -> Result<Job, ApiError> {
     let (id, dir) = state.manager.reserve().map_err(ApiError::internal)?;

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::pipeline::{ExportFormat, Progress, RunError, RunOptions, Runtime};
+use crate::pipeline::{Progress, RunError, RunOptions, Runtime};
 use crate::report::RunReport;
 use crate::stages::StageFailure;
 
@@ -69,158 +69,12 @@ impl JobStatus {
     }
 }
 
-/// Settings a client may give a job (the `config` part of an upload). Unset
-/// fields take the server's defaults; unknown fields are refused so a typo
-/// is not silently ignored.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct JobConfig {
-    /// Dataset name in dataset_info.json and the card.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dataset_name: Option<String>,
-    /// Export formats to write.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub formats: Option<Vec<ExportFormat>>,
-    /// Most tokens in a chunk.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
-    /// Tokens a chunk repeats from the one before.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub overlap_tokens: Option<u32>,
-    /// Most pairs from one chunk.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_pairs_per_chunk: Option<u32>,
-    /// Phrasing seed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    /// Lowest fidelity exported (0–1).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_fidelity: Option<f32>,
-    /// Training sequence length in tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_sequence_tokens: Option<u32>,
-    /// JSON fields holding a record's text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text_fields: Option<Vec<String>>,
-    /// JSON fields holding a record's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title_fields: Option<Vec<String>>,
-    /// Largest share of one task type (0–1].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_task_share: Option<f32>,
-    /// Largest share of one content type (0–1].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_content_share: Option<f32>,
-    /// Largest share of one difficulty (0–1].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_difficulty_share: Option<f32>,
-}
+pub use brightrun_types::job::JobConfig;
 
-impl JobConfig {
-    /// Why the settings cannot run, if they cannot.
-    pub fn problem(&self) -> Option<String> {
-        if let Some(name) = &self.dataset_name {
-            let ok = !name.is_empty()
-                && name.len() <= 64
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-            if !ok {
-                return Some("dataset_name must be 1–64 characters of letters, digits, '-', '_' or '.'".into());
-            }
-        }
-        if let Some(tokens) = self.max_tokens
-            && !(32..=32768).contains(&tokens)
-        {
-            return Some(format!("max_tokens must be between 32 and 32768, not {tokens}"));
-        }
-        let max_tokens = self.max_tokens.unwrap_or(512);
-        if let Some(overlap) = self.overlap_tokens
-            && overlap >= max_tokens / 2
-        {
-            return Some(format!("overlap_tokens must be less than half of max_tokens ({max_tokens}), not {overlap}"));
-        }
-        if let Some(pairs) = self.max_pairs_per_chunk
-            && !(1..=64).contains(&pairs)
-        {
-            return Some(format!("max_pairs_per_chunk must be between 1 and 64, not {pairs}"));
-        }
-        if let Some(fidelity) = self.min_fidelity
-            && !(0.0..=1.0).contains(&fidelity)
-        {
-            return Some(format!("min_fidelity must be between 0 and 1, not {fidelity}"));
-        }
-        if let Some(tokens) = self.max_sequence_tokens
-            && !(64..=1_048_576).contains(&tokens)
-        {
-            return Some(format!("max_sequence_tokens must be between 64 and 1048576, not {tokens}"));
-        }
-        for (name, share) in [
-            ("max_task_share", self.max_task_share),
-            ("max_content_share", self.max_content_share),
-            ("max_difficulty_share", self.max_difficulty_share),
-        ] {
-            if let Some(share) = share
-                && !(share > 0.0 && share <= 1.0)
-            {
-                return Some(format!("{name} must be in (0, 1], not {share}"));
-            }
-        }
-        if self.formats.as_ref().is_some_and(Vec::is_empty) {
-            return Some("formats must name at least one format".into());
-        }
-        for fields in [&self.text_fields, &self.title_fields].into_iter().flatten() {
-            if fields.is_empty() || fields.iter().any(|f| f.is_empty() || f.len() > 128) {
-                return Some("text_fields and title_fields must be non-empty lists of field names".into());
-            }
-        }
-        None
-    }
-
-    /// `base` with these settings applied.
-    fn apply(&self, mut options: RunOptions) -> RunOptions {
-        if let Some(name) = &self.dataset_name {
-            options.dataset_name = name.clone();
-        }
-        if let Some(formats) = &self.formats {
-            options.formats = formats.clone();
-            options.formats.sort();
-            options.formats.dedup();
-        }
-        if let Some(tokens) = self.max_tokens {
-            options.segment.max_tokens = tokens;
-            options.segment.overlap_tokens = options.segment.overlap_tokens.min(tokens / 4);
-        }
-        if let Some(overlap) = self.overlap_tokens {
-            options.segment.overlap_tokens = overlap;
-        }
-        if let Some(pairs) = self.max_pairs_per_chunk {
-            options.generate.max_pairs_per_chunk = pairs;
-        }
-        if let Some(seed) = self.seed {
-            options.generate.seed = seed;
-        }
-        if let Some(fidelity) = self.min_fidelity {
-            options.min_fidelity = fidelity;
-        }
-        if let Some(tokens) = self.max_sequence_tokens {
-            options.max_sequence_tokens = tokens;
-        }
-        if let Some(fields) = &self.text_fields {
-            options.ingest.text_fields = fields.clone();
-        }
-        if let Some(fields) = &self.title_fields {
-            options.ingest.title_fields = fields.clone();
-        }
-        if let Some(share) = self.max_task_share {
-            options.diversify.max_task_share = share;
-        }
-        if let Some(share) = self.max_content_share {
-            options.diversify.max_content_share = share;
-        }
-        if let Some(share) = self.max_difficulty_share {
-            options.diversify.max_difficulty_share = share;
-        }
-        options
-    }
+/// `options` with a job's settings applied (the same rules the Spin app applies).
+fn apply_config(config: &JobConfig, options: RunOptions) -> RunOptions {
+    let settings = config.apply(options.settings());
+    options.with_settings(&settings)
 }
 
 /// Where a job's documents come from.
@@ -707,7 +561,7 @@ impl JobManager {
         }
         let job = handle.snapshot();
         let dir = self.job_dir(id);
-        let mut options = job.config.apply(self.base.clone());
+        let mut options = apply_config(&job.config, self.base.clone());
         let (input, relative_to) = match &job.source {
             JobSource::Upload { .. } => (dir.join("input"), dir.join("input")),
             JobSource::Path { path } => {
@@ -826,6 +680,7 @@ impl Progress for JobProgress<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::ExportFormat;
 
     #[test]
     fn settings_out_of_range_are_named() {
@@ -856,7 +711,7 @@ mod tests {
             seed: Some(9),
             ..JobConfig::default()
         };
-        let options = config.apply(base.clone());
+        let options = apply_config(&config, base.clone());
         assert_eq!(options.dataset_name, "support");
         assert_eq!(options.formats, vec![ExportFormat::Alpaca, ExportFormat::Sharegpt]);
         assert_eq!(options.segment.max_tokens, 128);
