@@ -16,6 +16,7 @@ pub mod profile;
 pub mod report;
 pub mod report_html;
 pub mod serve;
+pub mod spin;
 pub mod stages;
 
 pub use bindings::types;

@@ -34,6 +34,8 @@ enum Command {
     Run(RunArgs),
     /// Serve the job API and web page: upload documents, watch progress, download datasets.
     Serve(ServeArgs),
+    /// Serve a Spin app (spin.toml) as `spin up` does: HTTP triggers, key-value stores, dependencies.
+    SpinUp(SpinUpArgs),
 }
 
 #[derive(clap::Args)]
@@ -163,6 +165,52 @@ struct ServeArgs {
     runtime: RuntimeArgs,
 }
 
+/// `brightrun spin-up` (flag names as `spin up` spells them).
+#[derive(clap::Args)]
+struct SpinUpArgs {
+    /// The app's manifest.
+    #[arg(long, short = 'f', default_value = "spin.toml")]
+    from: PathBuf,
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: std::net::SocketAddr,
+    /// Spin runtime-config file: key-value stores by label (`type = "redis"`, `url`; or `type = "spin"`, `path`).
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
+    /// Where the default SQLite key-value store lives [default: .spin beside the manifest].
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Run each component's build command first, as `spin up --build` does.
+    #[arg(long)]
+    build: bool,
+    /// Most linear memory of one component instance, in MiB.
+    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    memory_mib: usize,
+    /// Longest a request may run, in seconds.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    request_timeout: u64,
+}
+
+fn spin_up(args: SpinUpArgs) -> ExitCode {
+    let options = brightrun_host::spin::SpinUpOptions {
+        manifest: args.from,
+        listen: args.listen,
+        runtime_config: args.runtime_config_file,
+        state_dir: args.state_dir,
+        build: args.build,
+        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
+        request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+        cache_dir: brightrun_host::engine::default_cache_dir(),
+    };
+    match brightrun_host::spin::spin_up(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(3)
+        }
+    }
+}
+
 fn parse_stage_component(value: &str) -> Result<(Stage, PathBuf), String> {
     let (stage, path) = value.split_once('=').ok_or_else(|| format!("expected STAGE=PATH, got \"{value}\""))?;
     Ok((stage.parse()?, PathBuf::from(path)))
@@ -173,6 +221,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Serve(args) => serve(args),
+        Command::SpinUp(args) => spin_up(args),
     }
 }
 

@@ -298,7 +298,9 @@ pub fn create(kv: &dyn KeyValue, mut uploads: Vec<Upload>, config: JobConfig) ->
     let created_at = now_seconds();
     let mut id_hash = blake3::Hasher::new();
     id_hash.update(&now_millis().to_le_bytes());
-    id_hash.update(&std::process::id().to_le_bytes());
+    // RandomState is seeded from the platform's randomness (wasi:random in a component).
+    let random = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), created_at);
+    id_hash.update(&random.to_le_bytes());
     let mut files = Vec::new();
     for upload in &uploads {
         let hash = kv::content_hash(&upload.bytes);
@@ -325,7 +327,7 @@ pub fn create(kv: &dyn KeyValue, mut uploads: Vec<Upload>, config: JobConfig) ->
             status: None,
         });
     }
-    // Time, process and content make ids unique in practice; a collision is
+    // Time, randomness and content make ids unique in practice; a collision is
     // checked for, not assumed away.
     let mut id = id_hash.finalize().to_hex()[..16].to_string();
     while kv.get(&job_key(&id))?.is_some() {
