@@ -28,7 +28,8 @@ const STAGES: &[(&str, &str)] = &[
 /// Components only tests load: built separately because the hostile analyzer
 /// reuses the analyze crate without its exports, and cargo would otherwise
 /// unify that crate's features with the stage build's.
-const TEST_COMPONENTS: &[(&str, &str)] = &[("brightrun-hostile", "HOSTILE_ANALYZE")];
+const TEST_COMPONENTS: &[(&str, &str)] =
+    &[("brightrun-hostile", "HOSTILE_ANALYZE"), ("brightrun-spin-probe", "SPIN_PROBE")];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

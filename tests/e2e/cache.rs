@@ -3,12 +3,10 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{examples, json, run, stderr};
+use crate::support::{Redis, examples, json, run, stderr};
 
 /// (layer, hits, misses, corrupt) per cache layer (a stage, or `document`) from a report.
 fn cache_figures(out: &Path) -> Vec<(String, u64, u64, u64)> {
@@ -165,45 +163,6 @@ fn keeps_the_sqlite_cache_within_its_size_cap() {
     // The dataset does not depend on what the cache kept.
     let dataset = |out: &str| std::fs::read_to_string(work.path().join(out).join("sharegpt.json")).expect("dataset");
     assert!(dataset("out1") == dataset("out2") && dataset("out1") == dataset("out3"));
-}
-
-/// A `redis-server` of our own on a free loopback port, stopped on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("address").port();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (.ci/run installs Debian's redis-server)");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "redis-server did not start on port {port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Redis { child, port, _dir: dir }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

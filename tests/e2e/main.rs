@@ -10,5 +10,6 @@ mod cli;
 mod contract;
 mod formats;
 mod serve;
+mod spin;
 mod stages;
 mod support;
