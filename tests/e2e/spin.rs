@@ -93,6 +93,8 @@ impl Drop for SpinUp {
 
 /// Budget 0: every request runs exactly one unit of work.
 const ONE_UNIT_PER_STEP: (&str, &str) = ("SPIN_VARIABLE_STEP_BUDGET_MS", "0");
+/// A step that died holds its job for 200 ms (30 s by default).
+const SHORT_LEASE: (&str, &str) = ("SPIN_VARIABLE_LEASE_MARGIN_MS", "200");
 
 const DATASET_FILES: [&str; 7] = [
     "alpaca.json",
@@ -272,6 +274,63 @@ fn jobs_live_in_redis_when_the_runtime_config_says_so() {
         String::from_utf8_lossy(&lines).lines().count() as u64,
         job["counts"]["pairs_exported"].as_u64().expect("pairs")
     );
+}
+
+#[test]
+fn a_stage_that_traps_fails_its_chunk_alone_and_the_job_finishes() {
+    // The app with the hostile analyzer linked in as its analyze dependency.
+    let manifest = app_manifest();
+    let work = tempfile::tempdir().expect("temp dir");
+    let target = workspace().join("target/wasm32-wasip2/component");
+    let text = std::fs::read_to_string(&manifest).expect("spin.toml");
+    let analyze = format!("{}/brightrun_analyze.wasm", target.display());
+    let text = text
+        .replace("\"target/wasm32-wasip2/component/", &format!("\"{}/", target.display()))
+        .replace(&analyze, brightrun_host::components::HOSTILE_ANALYZE_PATH);
+    assert!(text.contains(brightrun_host::components::HOSTILE_ANALYZE_PATH));
+    let hostile_manifest = work.path().join("spin.toml");
+    std::fs::write(&hostile_manifest, text).expect("write manifest");
+    let app = SpinUp::start(
+        &hostile_manifest,
+        &work.path().join("state"),
+        &["--memory-mib", "128"],
+        &[ONE_UNIT_PER_STEP, SHORT_LEASE],
+    );
+    let agent = client();
+
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("good.md", std::fs::read(examples().join("sqlite-faq.md")).expect("example")),
+        ("panics.md", b"# Panics\n\nThis paragraph says HOSTILE-PANIC to the analyzer.\n".to_vec()),
+        ("hoards.md", b"# Hoards\n\nThis paragraph says HOSTILE-ALLOCATE-FOREVER to the analyzer.\n".to_vec()),
+    ];
+    let parts: Vec<(&str, Option<&str>, &[u8])> =
+        files.iter().map(|(name, bytes)| ("file", Some(*name), bytes.as_slice())).collect();
+    let (status, job) = upload(&agent, &app.url, &parts);
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().expect("an id").to_string();
+    let mut failed_requests = 0;
+    let job = loop {
+        let (status, job) = get(&agent, &format!("{}/v1/jobs/{id}", app.url));
+        if status == 500 {
+            // The trap took the request down; the next poll carries on.
+            failed_requests += 1;
+            assert!(failed_requests <= 4, "a trapping chunk was tried more than twice");
+            continue;
+        }
+        assert_eq!(status, 200, "{job}");
+        if job["status"] != "running" {
+            break job;
+        }
+    };
+    assert_eq!(failed_requests, 4, "two attempts for each of the two bad chunks");
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["counts"]["documents_failed"], 2, "{job}");
+    let errors: Vec<&str> = job["errors"].as_array().expect("errors").iter().filter_map(Value::as_str).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    for (name, error) in ["hoards.md", "panics.md"].iter().zip(&errors) {
+        assert!(error.starts_with(&format!("{name}: chunk 0: analyze: limit-exceeded")), "{error}");
+    }
+    assert!(job["counts"]["pairs_exported"].as_u64().unwrap_or(0) > 20, "the good document's pairs are kept");
 }
 
 /// A one-file HTTP server answering every request with `body`.

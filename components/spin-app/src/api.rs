@@ -8,15 +8,13 @@
 //! server-sent events (poll `GET /v1/jobs/{id}` instead: each poll runs the
 //! job's next step).
 
-use std::time::Duration;
-
 use brightrun_types::job::{JobConfig, JobSettings, unsafe_file_name};
 use brightrun_types::{Analysis, Chunk, Document, Pair};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::job::{self, JobError, Upload};
+use crate::job::{self, JobError, StepLimits, Upload};
 use crate::kv::KeyValue;
 use crate::stages::{StageCalls, error_kind};
 
@@ -91,8 +89,8 @@ pub struct App<'a> {
     pub kv: &'a dyn KeyValue,
     /// The stages.
     pub stages: &'a dyn StageCalls,
-    /// Time each request may spend stepping a job.
-    pub step_budget: Duration,
+    /// How much each request may do to a job.
+    pub step: StepLimits,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
 }
@@ -126,7 +124,7 @@ pub async fn handle(app: &App<'_>, request: Request) -> Response {
         ("POST", ["v1", "jobs"]) => create_job(app, &request).await,
         ("GET", ["v1", "jobs"]) => job::list(app.kv).map(|jobs| Response::value(200, &json!({"jobs": jobs}))),
         ("GET", ["v1", "jobs", id]) => {
-            job::step(app.kv, app.stages, id, app.step_budget).map(|job| Response::value(200, &job))
+            job::step(app.kv, app.stages, id, app.step).map(|job| Response::value(200, &job))
         }
         ("DELETE", ["v1", "jobs", id]) => job::cancel(app.kv, id).map(|job| Response::value(202, &job)),
         ("GET", ["v1", "jobs", id, "files"]) => {
@@ -193,7 +191,7 @@ async fn create_job(app: &App<'_>, request: &Request) -> Result<Response, JobErr
     };
     let mut job = job::create(app.kv, uploads, config)?;
     // The creating request runs the first step, so small jobs are done at once.
-    job = job::step(app.kv, app.stages, &job.id, app.step_budget)?;
+    job = job::step(app.kv, app.stages, &job.id, app.step)?;
     let mut response = Response::value(202, &job);
     response.headers.push(("location".into(), format!("/v1/jobs/{}", job.id)));
     Ok(response)

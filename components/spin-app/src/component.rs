@@ -11,6 +11,7 @@ use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
 
 use crate::api::{self, App};
+use crate::job::StepLimits;
 use crate::kv::{KeyValue, StoreError};
 use crate::stages::StageCalls;
 
@@ -44,7 +45,10 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
     let app = App {
         kv: &SpinStore(store),
         stages: &ImportedStages,
-        step_budget: step_budget(),
+        step: StepLimits {
+            budget: milliseconds("step_budget_ms").unwrap_or(crate::job::DEFAULT_STEP_BUDGET),
+            lease_margin: milliseconds("lease_margin_ms").unwrap_or(crate::job::DEFAULT_LEASE_MARGIN),
+        },
         max_body_bytes: api::DEFAULT_MAX_BODY_BYTES,
     };
     let response = api::handle(&app, convert_request(request)).await;
@@ -56,12 +60,9 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
     Ok(builder.body(response.body).build())
 }
 
-/// The `step_budget_ms` variable (`spin.toml`), else the default.
-fn step_budget() -> Duration {
-    spin_sdk::variables::get("step_budget_ms")
-        .ok()
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .map_or(crate::job::DEFAULT_STEP_BUDGET, Duration::from_millis)
+/// A variable of `spin.toml` in milliseconds, if set and a number.
+fn milliseconds(name: &str) -> Option<Duration> {
+    spin_sdk::variables::get(name).ok().and_then(|value| value.trim().parse::<u64>().ok()).map(Duration::from_millis)
 }
 
 fn convert_request(request: Request) -> api::Request {

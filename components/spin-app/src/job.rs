@@ -36,9 +36,32 @@ pub const STAGES_FINGERPRINT: &str = env!("BRIGHTRUN_STAGES_FINGERPRINT");
 /// store round trips of a step are a small share of it.
 pub const DEFAULT_STEP_BUDGET: Duration = Duration::from_secs(2);
 
-/// How long a step's lease keeps other requests from stepping the job; a
-/// step that dies holds the job this long past its budget.
-pub const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// How long past its budget a step's lease keeps other requests from
+/// stepping the job. A step that dies (its instance killed, a stage trapping)
+/// holds the job this long; a unit that runs longer than budget + margin may
+/// be started a second time by a poll (harmless: results are keyed by
+/// content), and counts as an attempt.
+pub const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+/// How much a request may do to a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepLimits {
+    /// Time a step spends before it stops starting units (it runs at least one).
+    pub budget: Duration,
+    /// See [`DEFAULT_LEASE_MARGIN`].
+    pub lease_margin: Duration,
+}
+
+impl Default for StepLimits {
+    fn default() -> Self {
+        StepLimits { budget: DEFAULT_STEP_BUDGET, lease_margin: DEFAULT_LEASE_MARGIN }
+    }
+}
+
+impl StepLimits {
+    /// Exactly one unit per step, and a dead step's lease gone at once.
+    pub const ONE_UNIT: StepLimits = StepLimits { budget: Duration::ZERO, lease_margin: Duration::ZERO };
+}
 
 /// Errors listed in a job record; `report.json` has them all.
 pub const MAX_LISTED_ERRORS: usize = 50;
@@ -411,9 +434,9 @@ pub fn file(kv: &dyn KeyValue, id: &str, name: &str) -> Result<Option<Vec<u8>>, 
 }
 
 /// Runs one step of job `id` if it is not finished and no other request holds
-/// it: units of work until `budget` is spent (at least one). Returns the job
-/// as it stands after the step.
-pub fn step(kv: &dyn KeyValue, stages: &dyn StageCalls, id: &str, budget: Duration) -> Result<Job, JobError> {
+/// it: units of work until the budget is spent (at least one). Returns the
+/// job as it stands after the step.
+pub fn step(kv: &dyn KeyValue, stages: &dyn StageCalls, id: &str, limits: StepLimits) -> Result<Job, JobError> {
     let mut job = get(kv, id)?;
     if job.status.is_terminal() {
         return Ok(job);
@@ -423,9 +446,9 @@ pub fn step(kv: &dyn KeyValue, stages: &dyn StageCalls, id: &str, budget: Durati
     if held {
         return Ok(job);
     }
-    let lease = budget + LEASE_MARGIN;
+    let lease = limits.budget + limits.lease_margin;
     kv::set_json(kv, &lease_key(id), &(now + lease.as_millis() as u64))?;
-    let result = run_step(kv, stages, &mut job, budget);
+    let result = run_step(kv, stages, &mut job, limits.budget);
     kv.delete(&lease_key(id))?;
     result?;
     Ok(job)

@@ -117,22 +117,3 @@ impl Dependency {
         Ok(())
     }
 }
-
-/// Defines an empty instance for each import of `component` that holds only
-/// types (such as `brightrun:pipeline/types`): there is nothing to forward,
-/// but the linker must know the name.
-pub fn link_type_only_imports<T: 'static>(
-    engine: &Engine,
-    component: &Component,
-    linker: &mut Linker<T>,
-) -> Result<()> {
-    for (name, item) in component.component_type().imports(engine) {
-        if let ComponentItem::ComponentInstance(instance) = item.ty {
-            let has_functions = instance.exports(engine).any(|(_, item)| !matches!(item.ty, ComponentItem::Type(_)));
-            if !has_functions {
-                linker.instance(name)?;
-            }
-        }
-    }
-    Ok(())
-}

@@ -249,7 +249,6 @@ fn load_component(
             .with_context(|| format!("component {id}: dependency {import}"))?;
         Arc::new(dependency).link(&mut linker, limits)?;
     }
-    dependencies::link_type_only_imports(engine, &component, &mut linker)?;
     let pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
         format!("component {id} imports something Spin does not provide or its manifest does not grant")
     })?;

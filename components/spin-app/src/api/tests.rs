@@ -1,8 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::time::Duration;
-
 use super::*;
+use crate::job::StepLimits;
 use crate::kv::MemoryStore;
 use crate::native::NativeStages;
 
@@ -54,7 +53,7 @@ fn upload_type() -> String {
 #[test]
 fn a_client_that_creates_a_job_and_only_polls_sees_it_finish() {
     let (kv, stages) = (MemoryStore::default(), NativeStages::new());
-    let app = App { kv: &kv, stages: &stages, step_budget: Duration::ZERO, max_body_bytes: DEFAULT_MAX_BODY_BYTES };
+    let app = App { kv: &kv, stages: &stages, step: StepLimits::ONE_UNIT, max_body_bytes: DEFAULT_MAX_BODY_BYTES };
     let faq = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/corpus/sqlite-faq.md")).unwrap();
     let body = multipart(&[("faq.md", &faq)], Some(r#"{"formats": ["openai"], "dataset_name": "faq"}"#));
     let (status, job, _) = call(&app, request("POST", "/v1/jobs", Some(&upload_type()), body));
@@ -96,7 +95,7 @@ fn a_client_that_creates_a_job_and_only_polls_sees_it_finish() {
 #[test]
 fn bad_uploads_are_refused_with_the_servers_errors() {
     let (kv, stages) = (MemoryStore::default(), NativeStages::new());
-    let app = App { kv: &kv, stages: &stages, step_budget: Duration::ZERO, max_body_bytes: 1 << 20 };
+    let app = App { kv: &kv, stages: &stages, step: StepLimits::ONE_UNIT, max_body_bytes: 1 << 20 };
     let cases = [
         (multipart(&[(".hidden", b"x")], None), "starts with a dot"),
         (multipart(&[("a.md", b"x")], Some(r#"{"max_tokens": 4}"#)), "max_tokens must be between"),
@@ -121,7 +120,7 @@ fn bad_uploads_are_refused_with_the_servers_errors() {
 #[test]
 fn single_stage_endpoints_chain_from_bytes_to_dataset_files() {
     let (kv, stages) = (MemoryStore::default(), NativeStages::new());
-    let app = App { kv: &kv, stages: &stages, step_budget: Duration::ZERO, max_body_bytes: DEFAULT_MAX_BODY_BYTES };
+    let app = App { kv: &kv, stages: &stages, step: StepLimits::ONE_UNIT, max_body_bytes: DEFAULT_MAX_BODY_BYTES };
     let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/corpus/sqlite-wal.md")).unwrap();
     let (status, ingested, _) =
         call(&app, request("POST", "/v1/stages/ingest?name=wal.md", Some("text/markdown"), text));

@@ -20,9 +20,9 @@ fn corpus(names: &[&str]) -> Vec<Upload> {
 }
 
 /// Steps `id` until it finishes; returns the job and the number of steps.
-fn drive(kv: &dyn KeyValue, stages: &dyn StageCalls, id: &str, budget: Duration) -> Job {
+fn drive(kv: &dyn KeyValue, stages: &dyn StageCalls, id: &str, limits: StepLimits) -> Job {
     for _ in 0..10_000 {
-        let job = step(kv, stages, id, budget).unwrap();
+        let job = step(kv, stages, id, limits).unwrap();
         if job.status.is_terminal() {
             return job;
         }
@@ -49,13 +49,18 @@ fn one_unit_per_step_gives_the_dataset_one_long_step_gives() {
 
     let whole = MemoryStore::default();
     let job = create(&whole, uploads.clone(), JobConfig::default()).unwrap();
-    let finished = drive(&whole, &stages, &job.id, Duration::from_secs(3600));
+    let finished = drive(
+        &whole,
+        &stages,
+        &job.id,
+        StepLimits { budget: Duration::from_secs(3600), lease_margin: Duration::from_secs(60) },
+    );
     assert_eq!(finished.status, JobStatus::Succeeded, "{:?}", finished.errors);
     assert_eq!(finished.steps, 1);
 
     let stepped = MemoryStore::default();
     let job = create(&stepped, uploads, JobConfig::default()).unwrap();
-    let finished_in_steps = drive(&stepped, &stages, &job.id, Duration::ZERO);
+    let finished_in_steps = drive(&stepped, &stages, &job.id, StepLimits::ONE_UNIT);
     assert_eq!(finished_in_steps.status, JobStatus::Succeeded);
     // ingest + segment per file, one per chunk, diversify, export, and the end of the file list.
     let units = 2 * 2 + finished_in_steps.counts.chunks as u32 + 3;
@@ -101,7 +106,12 @@ fn steps_that_die_part_way_lose_no_work_and_the_job_still_finishes() {
     let uploads = corpus(&["sqlite-wal.md"]);
     let reference = MemoryStore::default();
     let job = create(&reference, uploads.clone(), JobConfig::default()).unwrap();
-    let expected = drive(&reference, &stages, &job.id, Duration::from_secs(3600));
+    let expected = drive(
+        &reference,
+        &stages,
+        &job.id,
+        StepLimits { budget: Duration::from_secs(3600), lease_margin: Duration::from_secs(60) },
+    );
 
     let kv = MemoryStore::default();
     let job = create(&kv, uploads, JobConfig::default()).unwrap();
@@ -112,7 +122,7 @@ fn steps_that_die_part_way_lose_no_work_and_the_job_still_finishes() {
     for attempt in 0..10_000 {
         let allowed = if attempt % 2 == 0 { 6 } else { usize::MAX };
         let dying = DyingStore { inner: &kv, allowed: Cell::new(allowed) };
-        match step(&dying, &stages, &job.id, Duration::ZERO) {
+        match step(&dying, &stages, &job.id, StepLimits::ONE_UNIT) {
             Ok(job) if job.status.is_terminal() => break,
             Ok(_) => {}
             Err(_) => {
@@ -134,11 +144,11 @@ fn a_held_lease_keeps_a_second_request_from_stepping() {
     let kv = MemoryStore::default();
     let job = create(&kv, corpus(&["sqlite-faq.md"]), JobConfig::default()).unwrap();
     kv::set_json(&kv, &lease_key(&job.id), &(now_millis() + 60_000)).unwrap();
-    let after = step(&kv, &stages, &job.id, Duration::ZERO).unwrap();
+    let after = step(&kv, &stages, &job.id, StepLimits::ONE_UNIT).unwrap();
     assert_eq!((after.status, after.steps), (JobStatus::Queued, 0));
     // An expired lease does not hold the job.
     kv::set_json(&kv, &lease_key(&job.id), &(now_millis() - 1)).unwrap();
-    assert_eq!(step(&kv, &stages, &job.id, Duration::ZERO).unwrap().steps, 1);
+    assert_eq!(step(&kv, &stages, &job.id, StepLimits::ONE_UNIT).unwrap().steps, 1);
 }
 
 /// Stages whose analyze takes the request down (here: the store write after
@@ -230,7 +240,7 @@ fn a_chunk_that_keeps_taking_the_request_down_fails_alone() {
     let finished = loop {
         dead.set(false);
         let store = DiesWhen { inner: &kv, dead: &dead };
-        match step(&store, &stages, &job.id, Duration::ZERO) {
+        match step(&store, &stages, &job.id, StepLimits::ONE_UNIT) {
             Ok(job) if job.status.is_terminal() => break job,
             Ok(_) => {}
             Err(_) => {
@@ -254,7 +264,7 @@ fn a_document_that_fails_to_ingest_is_reported_and_the_others_finish() {
     let mut uploads = corpus(&["sqlite-faq.md"]);
     uploads.push(Upload { name: "broken.pdf".into(), media_type: None, bytes: b"%PDF-1.7\n1 0 obj <<".to_vec() });
     let job = create(&kv, uploads, JobConfig::default()).unwrap();
-    let finished = drive(&kv, &stages, &job.id, Duration::ZERO);
+    let finished = drive(&kv, &stages, &job.id, StepLimits::ONE_UNIT);
     assert_eq!(finished.status, JobStatus::Succeeded);
     assert_eq!((finished.counts.documents, finished.counts.documents_failed), (2, 1));
     assert!(finished.errors.iter().any(|e| e.starts_with("broken.pdf: ingest: corrupt")), "{:?}", finished.errors);
@@ -269,9 +279,9 @@ fn a_cancelled_job_takes_no_more_steps() {
     let stages = NativeStages::new();
     let kv = MemoryStore::default();
     let job = create(&kv, corpus(&["sqlite-faq.md"]), JobConfig::default()).unwrap();
-    step(&kv, &stages, &job.id, Duration::ZERO).unwrap();
+    step(&kv, &stages, &job.id, StepLimits::ONE_UNIT).unwrap();
     assert_eq!(cancel(&kv, &job.id).unwrap().status, JobStatus::Cancelled);
-    let after = step(&kv, &stages, &job.id, Duration::ZERO).unwrap();
+    let after = step(&kv, &stages, &job.id, StepLimits::ONE_UNIT).unwrap();
     assert_eq!((after.status, after.steps), (JobStatus::Cancelled, 1));
     assert!(files(&kv, &job.id).unwrap().is_empty());
     assert!(matches!(get(&kv, "0000000000000000"), Err(JobError::NotFound(_))));
