@@ -146,6 +146,7 @@ impl SqliteStore {
                 // which suits small rows), 16 KiB pages, a 64 MiB page cache and
                 // memory-mapped reads keep SQLite's I/O calls few.
                 "PRAGMA page_size = 16384;
+                 PRAGMA auto_vacuum = INCREMENTAL;
                  PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
                  PRAGMA busy_timeout = 5000;
@@ -174,8 +175,8 @@ impl SqliteStore {
 
     /// The store, keeping at most `max_bytes` of values: at each flush the
     /// least recently used entries (by write or read) are deleted down to
-    /// 90 % of it. SQLite reuses the freed pages, so the file stops growing
-    /// rather than shrinking.
+    /// 90 % of it, and the freed pages are given back to the file system
+    /// (see [`SqliteStore::reclaim`]), so the file shrinks with them.
     pub fn with_limit(mut self, max_bytes: u64) -> Self {
         self.max_bytes = Some(max_bytes);
         self
@@ -194,6 +195,7 @@ impl SqliteStore {
     fn touch_and_evict(&self) -> Result<()> {
         let touched: Vec<CacheKey> = self.touched.lock().map(|mut t| t.drain().collect()).unwrap_or_default();
         let mut connection = self.connection.lock().map_err(|_| anyhow::anyhow!("cache connection poisoned"))?;
+        let mut evicted = false;
         let transaction = connection.transaction()?;
         {
             let now = use_time();
@@ -236,9 +238,30 @@ impl SqliteStore {
                     delete.execute([key])?;
                     forget.execute([key])?;
                 }
+                evicted = !doomed.is_empty();
             }
         }
         transaction.commit()?;
+        if evicted {
+            Self::reclaim(&connection)?;
+        }
+        Ok(())
+    }
+
+    /// Gives the pages eviction freed back to the file system. A store
+    /// created by this version is in incremental auto-vacuum mode, so that is
+    /// an `incremental_vacuum` and a WAL checkpoint that truncates; a store
+    /// from before (no auto-vacuum) is switched over with one full `VACUUM`,
+    /// a rewrite of the file paid once.
+    fn reclaim(connection: &rusqlite::Connection) -> Result<()> {
+        let mode: i64 = connection.query_row("PRAGMA auto_vacuum", [], |row| row.get(0))?;
+        if mode != 2 {
+            connection.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
+        }
+        connection.execute_batch("PRAGMA incremental_vacuum;")?;
+        // The checkpoint copies the shrunken database into the file and
+        // truncates both it and the log.
+        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -732,13 +755,48 @@ mod tests {
         for n in 8..12u8 {
             store.put(&key(n), &value).expect("puts");
         }
+        // Commit and checkpoint the new entries, so the file holds them all before eviction.
+        let file_size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        store.write(store.pending.lock().map(|mut p| std::mem::take(&mut p.0)).unwrap_or_default()).expect("writes");
+        let checkpoint = |store: &SqliteStore| {
+            let connection = store.connection.lock().expect("connection");
+            connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoints");
+        };
+        checkpoint(&store);
+        let before = file_size();
         store.flush().expect("flushes and evicts");
         let stored = store.stored_bytes().expect("sums");
         assert!(stored <= 90_000, "evicted down to 90 % of the limit: {stored}");
+        assert!(file_size() < before, "the file shrank with the eviction: {before} -> {}", file_size());
         let present = |n: u8| store.get(&key(n)).expect("reads").is_some();
         assert!(present(0) && present(1), "recently read entries stay");
         assert!((8..12).all(present), "new entries stay");
         assert!(!present(2) && !present(3), "the least recently used go first");
+    }
+
+    #[test]
+    fn switches_a_cache_without_auto_vacuum_over_at_its_first_eviction() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("stages.sqlite");
+        let old = rusqlite::Connection::open(&path).expect("opens");
+        old.execute_batch("CREATE TABLE stage_results (key BLOB PRIMARY KEY, value BLOB NOT NULL);").expect("schema");
+        for n in 0..20u8 {
+            old.execute(
+                "INSERT INTO stage_results (key, value) VALUES (?1, ?2)",
+                rusqlite::params![key(n).as_bytes().as_slice(), vec![n; 50_000]],
+            )
+            .expect("inserts");
+        }
+        drop(old);
+        let before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let store = SqliteStore::open(&path).expect("opens").with_limit(200_000);
+        store.flush().expect("evicts");
+        let connection = store.connection.lock().expect("connection");
+        let mode: i64 = connection.query_row("PRAGMA auto_vacuum", [], |row| row.get(0)).expect("mode");
+        assert_eq!(mode, 2, "incremental from now on");
+        drop(connection);
+        let after = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(after * 2 < before, "the file shrank: {before} -> {after}");
     }
 
     #[test]

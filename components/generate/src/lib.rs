@@ -313,9 +313,45 @@ fn summary(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing) -> Vec<Candida
     ranked.sort_by(|a, b| sentences[*b].1.cmp(&sentences[*a].1).then(a.cmp(b)));
     let mut chosen: Vec<Span> = ranked.iter().take(SUMMARY_SENTENCES).map(|index| sentences[*index].0).collect();
     chosen.sort();
-    let pick =
-        phrase.pick(TaskType::SectionSummary, &phrase.section, templates::template_count(TaskType::SectionSummary));
-    vec![Candidate::single(TaskType::SectionSummary, templates::summary(&phrase.section, pick), String::new(), chosen)]
+    // A chunk whose body holds no heading continues a section begun in an
+    // earlier chunk: its question names what this part is about.
+    let starts_section = chunk.blocks.iter().any(|b| b.kind == BlockKind::Heading && b.span.start >= chunk.body_start);
+    let question = if starts_section {
+        let pick =
+            phrase.pick(TaskType::SectionSummary, &phrase.section, templates::template_count(TaskType::SectionSummary));
+        templates::summary(&phrase.section, pick)
+    } else {
+        // The focus: a concept the chosen sentences name that can stand as a
+        // topic (a phrase of several words, or a name like "WAL" or
+        // "SQLite"; a lone common word such as "file" cannot), phrases
+        // first, then the most mentioned.
+        let chosen_text: Vec<String> =
+            chosen.iter().filter_map(|span| chunk.text_at(*span)).map(str::to_lowercase).collect();
+        let phrase_like = |term: &str| term.contains(' ');
+        let name_like =
+            |term: &str| term.chars().skip(1).any(|c| c.is_uppercase()) || term.starts_with(char::is_uppercase);
+        let mut concepts: Vec<&brightrun_types::Concept> = analysis
+            .concepts
+            .iter()
+            .filter(|c| phrase_like(&c.term) || name_like(&c.term))
+            .filter(|c| {
+                let term = c.term.to_lowercase();
+                term != phrase.section.to_lowercase() && chosen_text.iter().any(|sentence| sentence.contains(&term))
+            })
+            .collect();
+        concepts.sort_by(|a, b| {
+            (phrase_like(&b.term), b.mentions)
+                .cmp(&(phrase_like(&a.term), a.mentions))
+                .then(a.span.start.cmp(&b.span.start))
+        });
+        let focus = concepts.first();
+        // Without a focus the question would repeat the section's; validate would drop it.
+        let Some(focus) = focus else { return Vec::new() };
+        let subject = format!("{}\u{1f}{}", phrase.section, focus.term);
+        let pick = phrase.pick(TaskType::SectionSummary, &subject, templates::CONTINUED_SUMMARY_TEMPLATES);
+        templates::continued_summary(&phrase.section, &templates::lower_first(&focus.term), pick)
+    };
+    vec![Candidate::single(TaskType::SectionSummary, question, String::new(), chosen)]
 }
 
 /// Builds the pair: evidence texts from the chunk, tagged with the assistant

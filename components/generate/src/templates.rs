@@ -124,6 +124,20 @@ pub(crate) fn summary(section: &str, pick: usize) -> String {
     }
 }
 
+/// Templates for a summary of a chunk that continues its section (the
+/// section's heading is in an earlier chunk): about the chunk's own focus,
+/// so the chunks of one long section do not all ask the same question.
+pub(crate) const CONTINUED_SUMMARY_TEMPLATES: usize = 4;
+
+pub(crate) fn continued_summary(section: &str, focus: &str, pick: usize) -> String {
+    match pick % CONTINUED_SUMMARY_TEMPLATES {
+        0 => format!("What else does \"{section}\" say about {focus}?"),
+        1 => format!("Summarize what \"{section}\" goes on to say about {focus}."),
+        2 => format!("Further into {}, what are the key points about {focus}?", lower_first(section)),
+        _ => format!("Give me the gist of the part of \"{section}\" on {focus}."),
+    }
+}
+
 pub(crate) fn reasoning(kind: ReasoningKind, premise: &str, pick: usize) -> String {
     let statement = lower_first(premise);
     let quoted = upper_first(premise);

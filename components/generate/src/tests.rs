@@ -256,3 +256,38 @@ fn copies_difficulty_and_content_type_from_the_analysis() {
     let pairs = generate(&c, &analysis, &config()).expect("generates");
     assert!(pairs.iter().all(|p| p.difficulty == Difficulty::Hard && p.content_type == analysis.content_type));
 }
+
+#[test]
+fn a_chunk_that_continues_its_section_asks_about_its_own_focus() {
+    let summaries = |c: &Chunk| -> Vec<String> {
+        let analysis = brightrun_analyze::analyze(c).expect("analyses");
+        let config = GenerateConfig { tasks: vec![TaskType::SectionSummary], ..config() };
+        generate(c, &analysis, &config).expect("generates").into_iter().map(|p| p.turns[0].content.clone()).collect()
+    };
+    let continued = sample();
+    let questions = summaries(&continued);
+    assert_eq!(questions.len(), 1, "{questions:?}");
+    let question = questions[0].to_lowercase();
+    assert!(question.contains("journaling"), "names the section: {questions:?}");
+    let analysis = brightrun_analyze::analyze(&continued).expect("analyses");
+    let named = analysis.concepts.iter().any(|c| c.term.contains(' ') && question.contains(&c.term.to_lowercase()));
+    assert!(named, "names a concept of the chunk as its focus: {questions:?}");
+
+    // The chunk that opens the section asks about the section as a whole.
+    let mut blocks = vec![(BlockKind::Heading, None, "Journaling")];
+    blocks.push((
+        BlockKind::Paragraph,
+        None,
+        "A rollback journal is a file that holds the original content of changed pages. SQLite writes the journal before it changes the database because a crash must not corrupt the file. The journal is deleted when the transaction commits. Readers never see a half-written page.",
+    ));
+    let opening = chunk(&["Storage", "Journaling"], &blocks);
+    let opening_questions = summaries(&opening);
+    assert_eq!(opening_questions.len(), 1);
+    let pick = Phrasing { seed: 7, section: "Journaling".into() }.pick(
+        TaskType::SectionSummary,
+        "Journaling",
+        templates::template_count(TaskType::SectionSummary),
+    );
+    assert_eq!(opening_questions[0], templates::summary("Journaling", pick));
+    assert_ne!(opening_questions[0], questions[0]);
+}
