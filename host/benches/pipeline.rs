@@ -140,6 +140,9 @@ fn bench(label: &str, input: &Path, bytes: u64, work: &Path, cache: &Path) -> f6
         peak_rss_mib(),
         report.settings.jobs,
     );
+    for error in report.errors.iter().filter(|e| e.chunk.is_none() && e.document == "(all pairs)") {
+        println!("           error: {}", error.message);
+    }
     let generated = report.counts.pairs_generated.max(1) as f64;
     let dropped: Vec<String> = report
         .counts

@@ -314,6 +314,10 @@ impl Stages {
         store.limiter(|state| &mut state.limiter);
         store.set_fuel(self.loaded.limits.fuel_for(input_bytes))?;
         store.set_epoch_deadline(self.loaded.limits.deadline_ticks());
+        // Results a guest hands back (diversify's kept pairs) can pass
+        // wasmtime's 128 MiB default; the guest cannot hold more than its
+        // memory limit, which bounds what the host takes instead.
+        store.set_hostcall_fuel(self.loaded.limits.memory_bytes);
         Ok(store)
     }
 

@@ -100,6 +100,7 @@ impl Dependency {
                     let mut store = Store::new(&engine, state);
                     store.limiter(|state| &mut state.limits);
                     store.set_epoch_deadline(limits.deadline_ticks);
+                    store.set_hostcall_fuel(limits.memory_bytes);
                     store.epoch_deadline_trap();
                     let instance = dependency.pre.instantiate_async(&mut store).await?;
                     let Some(func) = instance.get_func(&mut store, index) else {
