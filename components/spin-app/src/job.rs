@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+pub use brightrun_types::job::JobCounts;
 use brightrun_types::job::{JobConfig, JobSettings, select_export_file};
 use brightrun_types::{Chunk, DiversifyResult, ExportResult, Ingested, Pair, StageError};
 use serde::{Deserialize, Serialize};
@@ -99,23 +100,6 @@ pub enum JobSource {
         /// Their names.
         files: Vec<String>,
     },
-}
-
-/// How far a job has got (the server's counts).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobCounts {
-    /// Files uploaded.
-    pub documents: usize,
-    /// Files finished (ok, partial or failed).
-    pub documents_done: usize,
-    /// Files that failed.
-    pub documents_failed: usize,
-    /// Chunks found so far.
-    pub chunks: usize,
-    /// Chunks finished.
-    pub chunks_done: usize,
-    /// Pairs in the dataset, once written.
-    pub pairs_exported: usize,
 }
 
 /// A job as the API shows it: the fields of `brightrun serve`'s job record,
@@ -886,21 +870,13 @@ fn refresh(job: &mut Job, state: &JobState) {
     job.counts.chunks_done = files.iter().map(|f| f.chunks_done as usize).sum();
     job.errors = all_errors(state).into_iter().take(MAX_LISTED_ERRORS).collect();
     let (phase, progress) = match state.cursor {
-        Cursor::File { .. } => {
-            let documents = ratio(job.counts.documents_done, job.counts.documents);
-            let chunks = ratio(job.counts.chunks_done, job.counts.chunks);
-            ("documents", (90.0 * (0.5 * documents + 0.5 * chunks)) as u8)
-        }
+        Cursor::File { .. } => ("documents", job.counts.documents_percent()),
         Cursor::Diversify => ("diversify", 92),
         Cursor::Export => ("validate-export", 95),
         Cursor::Done => ("done", if job.status == JobStatus::Succeeded { 100 } else { job.progress }),
     };
     job.phase = phase.to_string();
     job.progress = job.progress.max(progress);
-}
-
-fn ratio(done: usize, total: usize) -> f64 {
-    if total == 0 { 0.0 } else { (done as f64 / total as f64).min(1.0) }
 }
 
 fn fail_document(entry: &mut FileState, stage: &str, error: &StageError) {

@@ -159,6 +159,38 @@ impl JobSettings {
     }
 }
 
+/// How far a job has got: the counts both job APIs (`brightrun serve`, the
+/// Spin app) show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobCounts {
+    /// Files found.
+    pub documents: usize,
+    /// Files finished (ok, partial or failed).
+    pub documents_done: usize,
+    /// Files that failed.
+    pub documents_failed: usize,
+    /// Chunks found so far.
+    pub chunks: usize,
+    /// Chunks finished.
+    pub chunks_done: usize,
+    /// Pairs in the dataset, once written.
+    pub pairs_exported: usize,
+}
+
+impl JobCounts {
+    /// Progress through the per-document work, 0–90: documents take the first
+    /// 90 %, the global phases the rest. Chunks count towards the document
+    /// share so one large file still moves it.
+    pub fn documents_percent(&self) -> u8 {
+        if self.documents == 0 {
+            return 0;
+        }
+        let chunks = if self.chunks == 0 { 0.0 } else { self.chunks_done as f64 / self.chunks as f64 };
+        let documents = self.documents_done as f64 / self.documents as f64;
+        (90.0 * (0.5 * documents + 0.5 * chunks.min(1.0)).min(1.0)) as u8
+    }
+}
+
 /// Settings a client may give a job (the `config` part of an upload). Unset
 /// fields take the runner's defaults; unknown fields are refused so a typo
 /// is not silently ignored.

@@ -69,7 +69,7 @@ impl JobStatus {
     }
 }
 
-pub use brightrun_types::job::JobConfig;
+pub use brightrun_types::job::{JobConfig, JobCounts};
 
 /// `options` with a job's settings applied (the same rules the Spin app applies).
 fn apply_config(config: &JobConfig, options: RunOptions) -> RunOptions {
@@ -120,23 +120,6 @@ pub struct Job {
     pub counts: JobCounts,
     /// Per-document errors (first [`MAX_LISTED_ERRORS`]), and the job's own failure.
     pub errors: Vec<String>,
-}
-
-/// How far a job has got.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobCounts {
-    /// Files found.
-    pub documents: usize,
-    /// Files finished (ok, partial or failed).
-    pub documents_done: usize,
-    /// Files that failed.
-    pub documents_failed: usize,
-    /// Chunks found so far.
-    pub chunks: usize,
-    /// Chunks finished.
-    pub chunks_done: usize,
-    /// Pairs in the dataset, once written.
-    pub pairs_exported: usize,
 }
 
 /// Errors listed in a job record; the report has them all.
@@ -616,23 +599,12 @@ struct JobProgress<'a> {
 }
 
 impl JobProgress<'_> {
-    /// Documents take the first 90 %, the global phases the rest. Chunks
-    /// count towards the document share so one large file still moves it.
-    fn percent(counts: &JobCounts) -> u8 {
-        if counts.documents == 0 {
-            return 0;
-        }
-        let chunk_share = if counts.chunks == 0 { 0.0 } else { counts.chunks_done as f64 / counts.chunks as f64 };
-        let documents = counts.documents_done as f64 / counts.documents as f64;
-        (90.0 * (0.5 * documents + 0.5 * chunk_share.min(1.0)).min(1.0)) as u8
-    }
-
     /// Changes the record in memory and publishes it without saving: chunk
     /// counts change too often to write each one.
     fn publish(&self, change: impl FnOnce(&mut JobCounts)) {
         let Ok(mut job) = self.handle.job.lock() else { return };
         change(&mut job.counts);
-        job.progress = job.progress.max(Self::percent(&job.counts));
+        job.progress = job.progress.max(job.counts.documents_percent());
         self.handle.updates.send_replace(job.clone());
     }
 }
@@ -656,7 +628,7 @@ impl Progress for JobProgress<'_> {
             if failure.is_some() {
                 job.counts.documents_failed += 1;
             }
-            job.progress = job.progress.max(Self::percent(&job.counts));
+            job.progress = job.progress.max(job.counts.documents_percent());
         });
     }
 
@@ -756,12 +728,12 @@ mod tests {
     #[test]
     fn progress_moves_with_documents_and_chunks_and_stops_short_of_the_global_phases() {
         let mut counts = JobCounts { documents: 4, ..JobCounts::default() };
-        assert_eq!(JobProgress::percent(&counts), 0);
+        assert_eq!(counts.documents_percent(), 0);
         counts.chunks = 10;
         counts.chunks_done = 5;
-        assert_eq!(JobProgress::percent(&counts), 22);
+        assert_eq!(counts.documents_percent(), 22);
         counts.chunks_done = 10;
         counts.documents_done = 4;
-        assert_eq!(JobProgress::percent(&counts), 90);
+        assert_eq!(counts.documents_percent(), 90);
     }
 }

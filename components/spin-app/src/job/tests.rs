@@ -74,11 +74,23 @@ fn one_unit_per_step_gives_the_dataset_one_long_step_gives() {
     assert_eq!(dataset(&whole, &finished.id), dataset(&stepped, &finished_in_steps.id));
 }
 
-/// A store whose writes start failing after `allowed` more of them: a step
-/// that dies part way, as an instance killed mid-request would.
+/// A store whose writes start failing, as they would for an instance killed
+/// mid-request (or one a trap ended): after `allowed` more writes, or once
+/// `dead` is set.
 struct DyingStore<'a> {
     inner: &'a MemoryStore,
     allowed: Cell<usize>,
+    dead: Option<&'a Cell<bool>>,
+}
+
+impl<'a> DyingStore<'a> {
+    fn after_writes(inner: &'a MemoryStore, allowed: usize) -> Self {
+        DyingStore { inner, allowed: Cell::new(allowed), dead: None }
+    }
+
+    fn when(inner: &'a MemoryStore, dead: &'a Cell<bool>) -> Self {
+        DyingStore { inner, allowed: Cell::new(usize::MAX), dead: Some(dead) }
+    }
 }
 
 impl KeyValue for DyingStore<'_> {
@@ -86,7 +98,7 @@ impl KeyValue for DyingStore<'_> {
         self.inner.get(key)
     }
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        if self.allowed.get() == 0 {
+        if self.allowed.get() == 0 || self.dead.is_some_and(Cell::get) {
             return Err(StoreError("the instance died".into()));
         }
         self.allowed.set(self.allowed.get() - 1);
@@ -121,7 +133,7 @@ fn steps_that_die_part_way_lose_no_work_and_the_job_still_finishes() {
     let mut deaths = 0;
     for attempt in 0..10_000 {
         let allowed = if attempt % 2 == 0 { 6 } else { usize::MAX };
-        let dying = DyingStore { inner: &kv, allowed: Cell::new(allowed) };
+        let dying = DyingStore::after_writes(&kv, allowed);
         match step(&dying, &stages, &job.id, StepLimits::ONE_UNIT) {
             Ok(job) if job.status.is_terminal() => break,
             Ok(_) => {}
@@ -206,29 +218,6 @@ impl StageCalls for TrapsOnChunk<'_> {
     }
 }
 
-struct DiesWhen<'a> {
-    inner: &'a MemoryStore,
-    dead: &'a Cell<bool>,
-}
-
-impl KeyValue for DiesWhen<'_> {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(key)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        if self.dead.get() {
-            return Err(StoreError("trapped".into()));
-        }
-        self.inner.set(key, value)
-    }
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.delete(key)
-    }
-    fn keys(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.keys()
-    }
-}
-
 #[test]
 fn a_chunk_that_keeps_taking_the_request_down_fails_alone() {
     let native = NativeStages::new();
@@ -239,7 +228,7 @@ fn a_chunk_that_keeps_taking_the_request_down_fails_alone() {
     let mut failed_steps = 0;
     let finished = loop {
         dead.set(false);
-        let store = DiesWhen { inner: &kv, dead: &dead };
+        let store = DyingStore::when(&kv, &dead);
         match step(&store, &stages, &job.id, StepLimits::ONE_UNIT) {
             Ok(job) if job.status.is_terminal() => break job,
             Ok(_) => {}
