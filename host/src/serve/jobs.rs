@@ -496,11 +496,14 @@ impl JobManager {
             job.counts = JobCounts::default();
             job.errors.clear();
         });
+        // The job as accepted: an idle worker may claim it as soon as it is
+        // queued, and the answer should not depend on that race.
+        let accepted = handle.snapshot();
         if let Err(error) = self.enqueue(id) {
             self.update(id, |job| finish(job, status, status.as_str()));
             return Err(error);
         }
-        Ok(handle.snapshot())
+        Ok(accepted)
     }
 
     /// Applies `change` to a job, saves it and publishes it.
