@@ -15,12 +15,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (crate, world the host loads it as, embedded in the binary?)
+/// (crate, the constant its bytes are embedded as)
 const STAGES: &[(&str, &str)] = &[
     ("brightrun-ingest", "INGEST"),
     ("brightrun-segment", "SEGMENT"),
     ("brightrun-analyze", "ANALYZE"),
     ("brightrun-generate", "GENERATE"),
+    ("brightrun-generate-llm", "GENERATE_LLM"),
     ("brightrun-diversify", "DIVERSIFY"),
     ("brightrun-validate", "VALIDATE_EXPORT"),
 ];

@@ -23,13 +23,14 @@ fn stages(c: &mut Criterion) {
     let bytes: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
     let tokenizer = Tokenizer::cl100k().expect("bundled vocabulary");
     let segment_config = SegmentConfig { max_tokens: 512, overlap_tokens: 64 };
-    let generate_config = GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new() };
+    let generate_config = GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new(), llm: None };
     let diversify_config = brightrun_diversify::DEFAULT_CONFIG;
     let export_config = ExportConfig {
         dataset_name: "bench".into(),
         max_sequence_tokens: 2048,
         min_fidelity: 0.8,
         sources: files.iter().map(|(n, _)| n.clone()).collect(),
+        language_model: None,
     };
 
     let config = brightrun_types::IngestConfig::default();

@@ -10,7 +10,9 @@ mod bindings;
 pub mod cache;
 pub mod components;
 pub mod engine;
+pub mod llm;
 pub mod metrics;
+mod outgoing;
 pub mod pipeline;
 pub mod profile;
 pub mod report;
@@ -24,4 +26,4 @@ pub use bindings::types;
 /// The WIT package the host and the embedded components are built from.
 /// `wit/pipeline.lock` pins it to the file's digest: a change to `wit/`
 /// without a version bump fails the tests.
-pub const WIT_PACKAGE: &str = "brightrun:pipeline@0.5.0";
+pub const WIT_PACKAGE: &str = "brightrun:pipeline@0.6.0";

@@ -135,6 +135,66 @@ struct RuntimeArgs {
     /// Alert when a call's linear memory exceeds this many MiB.
     #[arg(long, value_name = "MIB")]
     alert_memory_mib: Option<f64>,
+    #[command(flatten)]
+    llm: LlmArgs,
+}
+
+/// The LLM backend of generate (off unless --llm-url is given).
+#[derive(clap::Args)]
+struct LlmArgs {
+    /// Generate with an OpenAI-compatible chat-completions API at this base URL
+    /// (e.g. http://127.0.0.1:11434/v1 for Ollama, https://api.openai.com/v1).
+    #[arg(long, value_name = "URL", requires = "llm_model")]
+    llm_url: Option<String>,
+    /// The model to ask.
+    #[arg(long, value_name = "NAME")]
+    llm_model: Option<String>,
+    /// Environment variable holding the API key.
+    #[arg(long, value_name = "VAR", default_value = "BRIGHTRUN_LLM_API_KEY")]
+    llm_api_key_env: String,
+    /// File holding the API key (a mounted secret, say); read instead of the environment.
+    #[arg(long, value_name = "PATH")]
+    llm_api_key_file: Option<PathBuf>,
+    /// Sampling temperature.
+    #[arg(long, default_value_t = 0.3)]
+    llm_temperature: f32,
+    /// Most tokens the model may write per chunk.
+    #[arg(long, default_value_t = 2048)]
+    llm_max_tokens: u32,
+    /// Seconds to wait for a response to begin, per attempt.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    llm_timeout_secs: u32,
+    /// Attempts after the first on 429, 5xx, timeouts and unusable replies.
+    #[arg(long, default_value_t = 3)]
+    llm_retries: u32,
+    /// Most requests in flight at once.
+    #[arg(long, default_value_t = pipeline::DEFAULT_LLM_CONCURRENCY)]
+    llm_concurrency: usize,
+}
+
+impl LlmArgs {
+    fn apply(self, options: &mut RunOptions) -> Result<(), String> {
+        let (Some(base_url), Some(model)) = (self.llm_url, self.llm_model) else { return Ok(()) };
+        options.llm_api_key = match &self.llm_api_key_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("--llm-api-key-file {}: {e}", path.display()))?
+                    .trim()
+                    .to_string(),
+            ),
+            None => std::env::var(&self.llm_api_key_env).ok(),
+        };
+        options.llm_concurrency = self.llm_concurrency.max(1);
+        options.generate.llm = Some(brightrun_host::types::LlmConfig {
+            base_url,
+            model,
+            temperature: self.llm_temperature,
+            max_tokens: self.llm_max_tokens.max(1),
+            timeout_ms: self.llm_timeout_secs.max(1).saturating_mul(1000),
+            max_retries: self.llm_retries,
+        });
+        Ok(())
+    }
 }
 
 /// `brightrun serve`.
@@ -227,7 +287,10 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> ExitCode {
     let mut options = RunOptions::new(args.inputs, args.out);
-    args.runtime.apply(&mut options);
+    if let Err(error) = args.runtime.apply(&mut options) {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
     if !args.format.is_empty() {
         options.formats = args.format;
         options.formats.sort();
@@ -292,7 +355,7 @@ fn run(args: RunArgs) -> ExitCode {
 }
 
 impl RuntimeArgs {
-    fn apply(self, options: &mut RunOptions) {
+    fn apply(self, options: &mut RunOptions) -> Result<(), String> {
         if let Some(jobs) = self.jobs {
             options.jobs = jobs.max(1);
         }
@@ -306,6 +369,7 @@ impl RuntimeArgs {
         options.cache_url = self.cache;
         options.cache_max_bytes = (self.cache_max_mib > 0).then(|| self.cache_max_mib.saturating_mul(1 << 20));
         options.stage_components = self.stage_component.into_iter().collect::<BTreeMap<_, _>>();
+        self.llm.apply(options)
     }
 }
 
@@ -315,7 +379,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     let mut base = RunOptions::new(Vec::new(), PathBuf::new());
-    args.runtime.apply(&mut base);
+    if let Err(error) = args.runtime.apply(&mut base) {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
     let options = ServeOptions {
         addr: args.addr,
         data_dir,

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::cache::{CacheKey, DEFAULT_MEMORY_BUDGET, StageCache, open_store};
 use crate::components::Stage;
 use crate::engine::Limits;
+use crate::llm::LlmAccess;
 use crate::metrics::{MetricsObserver, MetricsSink, aggregate};
 use crate::report::{
     CacheReport, Choice, Counts, Distributions, DocumentReport, DocumentStatus, DropExampleReport, ErrorReport,
@@ -37,6 +38,11 @@ pub use brightrun_types::job::{
     DEFAULT_MAX_CONTENT_SHARE, DEFAULT_MAX_DIFFICULTY_SHARE, DEFAULT_MAX_TASK_SHARE, ExportFormat, JobSettings,
 };
 
+/// LLM requests in flight at once unless `--llm-concurrency` says otherwise:
+/// enough to keep two workers busy while a request waits, few enough for a
+/// local server (Ollama, llama.cpp) that queues beyond a handful.
+pub const DEFAULT_LLM_CONCURRENCY: usize = 4;
+
 /// Everything a run needs.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -52,8 +58,13 @@ pub struct RunOptions {
     pub ingest: types::IngestConfig,
     /// Chunk budget.
     pub segment: types::SegmentConfig,
-    /// Generation settings.
+    /// Generation settings; `llm` set generates with that endpoint.
     pub generate: types::GenerateConfig,
+    /// Sent as `Authorization: Bearer …` to the LLM endpoint by the host; the
+    /// component never sees it, and it is not part of any cache key.
+    pub llm_api_key: Option<String>,
+    /// Most LLM requests in flight at once.
+    pub llm_concurrency: usize,
     /// Dedup settings.
     pub diversify: types::DiversifyConfig,
     /// Name of the dataset in dataset_info.json and the card.
@@ -96,7 +107,9 @@ impl RunOptions {
             alerts: crate::profile::AlertThresholds::default(),
             ingest: types::IngestConfig::default(),
             segment: types::SegmentConfig { max_tokens: 0, overlap_tokens: 0 },
-            generate: types::GenerateConfig { seed: 0, max_pairs_per_chunk: 0, tasks: Vec::new() },
+            generate: types::GenerateConfig { seed: 0, max_pairs_per_chunk: 0, tasks: Vec::new(), llm: None },
+            llm_api_key: None,
+            llm_concurrency: DEFAULT_LLM_CONCURRENCY,
             diversify: types::DiversifyConfig {
                 shingle_words: 0,
                 bands: 0,
@@ -158,7 +171,7 @@ impl RunOptions {
         self
     }
 
-    /// The stage settings of these options (without the task list).
+    /// The stage settings of these options (without the task list or the LLM backend).
     pub fn settings(&self) -> JobSettings {
         JobSettings {
             ingest: brightrun_types::IngestConfig {
@@ -174,6 +187,8 @@ impl RunOptions {
                 seed: self.generate.seed,
                 max_pairs_per_chunk: self.generate.max_pairs_per_chunk,
                 tasks: Vec::new(),
+                // The backend is the runner's choice (its flags), not a job's.
+                llm: None,
             },
             diversify: brightrun_types::DiversifyConfig {
                 shingle_words: self.diversify.shingle_words,
@@ -283,7 +298,14 @@ impl Runtime {
         let (jobs, jobs_reason) = choose_jobs(options);
         let mut limits = options.limits;
         limits.max_instances = u32::try_from(jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
-        let stages = Stages::new(limits, options.cache_dir.as_deref(), &overrides)?;
+        let llm = match &options.generate.llm {
+            Some(llm) => Some(
+                LlmAccess::new(&llm.base_url, options.llm_api_key.clone(), options.llm_concurrency)?
+                    .with_call_budget(brightrun_types::LlmConfig::call_budget(llm.timeout_ms, llm.max_retries)),
+            ),
+            None => None,
+        };
+        let stages = Stages::new_with_llm(limits, options.cache_dir.as_deref(), &overrides, llm)?;
         let cache = if options.stage_cache {
             let store =
                 open_store(options.cache_url.as_deref(), options.cache_dir.as_deref(), options.cache_max_bytes)?;
@@ -409,6 +431,7 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         max_sequence_tokens: options.max_sequence_tokens,
         min_fidelity: options.min_fidelity,
         sources,
+        language_model: options.generate.llm.as_ref().map(|llm| format!("{} at {}", llm.model, llm.base_url)),
     };
     let validated =
         run.cached(Stage::ValidateExport, &export_config, &kept, || stages.validate_export(&kept, &export_config));
@@ -928,6 +951,11 @@ fn settings(options: &RunOptions) -> Settings {
         limits: options.limits,
         stage_cache: options.stage_cache,
         formats: options.formats.iter().map(|f| f.as_str().to_string()).collect(),
+        llm: options.generate.llm.clone().map(|config| crate::report::LlmSettings {
+            config,
+            concurrency: options.llm_concurrency,
+            api_key: options.llm_api_key.is_some(),
+        }),
     }
 }
 

@@ -105,6 +105,21 @@ pub struct Settings {
     pub stage_cache: bool,
     /// Export formats written.
     pub formats: Vec<String>,
+    /// The LLM backend generate used; absent for the offline rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmSettings>,
+}
+
+/// The LLM backend of a run (the API key only as whether one was sent).
+#[derive(Debug, Clone, Serialize)]
+pub struct LlmSettings {
+    /// Endpoint, model, sampling, timeout and retries.
+    #[serde(flatten)]
+    pub config: crate::types::LlmConfig,
+    /// Most requests in flight.
+    pub concurrency: usize,
+    /// Whether requests carried an API key.
+    pub api_key: bool,
 }
 
 /// How a document fared.

@@ -17,10 +17,12 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::{analyze, diversify, generate, ingest, segment, types, validate_export};
 use crate::components::Stage;
 use crate::engine::{CompileSource, EpochTicker, Limits, build_engine, load_component};
+use crate::llm::{LlmAccess, LlmHooks};
 use crate::metrics::{InvocationMetrics, MetricsSink};
 
 /// Why a stage call failed.
@@ -129,6 +131,7 @@ fn guest_failure(error: types::StageError) -> StageFailure {
         types::StageError::Encrypted(p) => ("encrypted", p),
         types::StageError::NoTextLayer(p) => ("no-text-layer", p),
         types::StageError::LimitExceeded(p) => ("limit-exceeded", p),
+        types::StageError::ServiceFailed(p) => ("service-failed", p),
     };
     StageFailure::Guest { problem: problem.to_string(), document: detail.document, detail: detail.detail }
 }
@@ -155,10 +158,14 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// What a store holds: WASI with no capabilities, and the memory limiter.
+/// What a store holds: WASI with no capabilities, outgoing HTTP hooks that
+/// allow nothing (the LLM endpoint in the LLM generate component's store;
+/// no other component is even linked to `wasi:http`), and the memory limiter.
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: LlmHooks,
     limiter: MemoryLimiter,
     /// The guest's stderr, where a Rust panic writes its message before the
     /// trap; the message is quoted in [`StageFailure::Trap`].
@@ -171,6 +178,12 @@ const STDERR_BYTES: usize = 64 << 10;
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
     }
 }
 
@@ -211,6 +224,8 @@ struct Loaded {
     diversify: diversify::DiversifyComponentPre<HostState>,
     validate_export: validate_export::ValidateExportComponentPre<HostState>,
     components: Vec<ComponentInfo>,
+    /// The LLM endpoint, when generate is the LLM component.
+    llm: Option<LlmAccess>,
     _ticker: EpochTicker,
 }
 
@@ -220,13 +235,31 @@ impl Stages {
     /// `cache_dir` when given. `Err` when a component does not compile or does
     /// not export its stage's interface.
     pub fn new(limits: Limits, cache_dir: Option<&Path>, overrides: &BTreeMap<Stage, Vec<u8>>) -> Result<Self> {
+        Self::new_with_llm(limits, cache_dir, overrides, None)
+    }
+
+    /// As [`Stages::new`]; with `llm`, generate is the LLM generate component
+    /// (unless overridden), linked to `wasi:http` and allowed that endpoint.
+    pub fn new_with_llm(
+        limits: Limits,
+        cache_dir: Option<&Path>,
+        overrides: &BTreeMap<Stage, Vec<u8>>,
+        llm: Option<LlmAccess>,
+    ) -> Result<Self> {
         let engine = build_engine(&limits)?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
+        let mut http_linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut http_linker).map_err(anyhow::Error::from).context("linking WASI")?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut http_linker)
+            .map_err(anyhow::Error::from)
+            .context("linking wasi:http")?;
         let mut components = Vec::new();
         let mut load = |stage: Stage| -> Result<wasmtime::component::InstancePre<HostState>> {
             let overridden = overrides.get(&stage);
-            let bytes = overridden.map_or(stage.embedded(), Vec::as_slice);
+            let with_llm = stage == Stage::Generate && llm.is_some();
+            let embedded = if with_llm { crate::components::GENERATE_LLM } else { stage.embedded() };
+            let bytes = overridden.map_or(embedded, Vec::as_slice);
             let started = Instant::now();
             let (component, source) = load_component(&engine, stage.as_str(), bytes, cache_dir)?;
             components.push(ComponentInfo {
@@ -237,6 +270,7 @@ impl Stages {
                 load_ms: started.elapsed().as_secs_f64() * 1000.0,
                 overridden: overridden.is_some(),
             });
+            let linker = if with_llm { &http_linker } else { &linker };
             linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
@@ -271,6 +305,7 @@ impl Stages {
             diversify,
             validate_export,
             components,
+            llm,
             _ticker: ticker,
         };
         Ok(Stages { loaded: Arc::new(loaded), metrics: Arc::new(MetricsSink::default()) })
@@ -296,7 +331,7 @@ impl Stages {
         self.loaded.components.iter().find(|c| c.stage == stage).map_or("", |c| c.digest.as_str())
     }
 
-    fn store(&self, input_bytes: usize) -> Result<Store<HostState>, wasmtime::Error> {
+    fn store(&self, stage: Stage, input_bytes: usize) -> Result<Store<HostState>, wasmtime::Error> {
         let stderr = MemoryOutputPipe::new(STDERR_BYTES);
         let wasi = WasiCtx::builder()
             .allow_tcp(false)
@@ -304,16 +339,25 @@ impl Stages {
             .allow_ip_name_lookup(false)
             .stderr(stderr.clone())
             .build();
+        let llm = self.loaded.llm.as_ref().filter(|_| stage == Stage::Generate);
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            hooks: LlmHooks { access: llm.cloned() },
             limiter: MemoryLimiter { limit: self.loaded.limits.memory_bytes, peak: 0, refused: false },
             stderr,
         };
         let mut store = Store::new(&self.loaded.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_fuel(self.loaded.limits.fuel_for(input_bytes))?;
-        store.set_epoch_deadline(self.loaded.limits.deadline_ticks());
+        // Waiting on the endpoint counts against the deadline: an LLM call
+        // gets room for every attempt and backoff.
+        let deadline = match llm {
+            Some(access) => self.loaded.limits.deadline_ticks().max(access.call_budget_ticks()),
+            None => self.loaded.limits.deadline_ticks(),
+        };
+        store.set_epoch_deadline(deadline);
         // Results a guest hands back (diversify's kept pairs) can pass
         // wasmtime's 128 MiB default; the guest cannot hold more than its
         // memory limit, which bounds what the host takes instead.
@@ -332,7 +376,7 @@ impl Stages {
     ) -> Result<T, StageFailure> {
         let started = Instant::now();
         let fuel = self.loaded.limits.fuel_for(bytes_in);
-        let mut store = match self.store(bytes_in) {
+        let mut store = match self.store(stage, bytes_in) {
             Ok(store) => store,
             Err(error) => return Err(StageFailure::Host { stage, message: format!("{error:#}") }),
         };

@@ -9,6 +9,7 @@ mod cache;
 mod cli;
 mod contract;
 mod formats;
+mod llm;
 mod serve;
 mod spin;
 mod stages;

@@ -47,7 +47,7 @@ fn runs_every_stage_component_in_order() {
     assert_eq!(chunks.len(), 1);
     let analysis = stages.analyze(&chunks[0]).expect("analyses");
     assert_eq!(analysis.procedures.len(), 1);
-    let config = types::GenerateConfig { seed: 1, max_pairs_per_chunk: 8, tasks: Vec::new() };
+    let config = types::GenerateConfig { seed: 1, max_pairs_per_chunk: 8, tasks: Vec::new(), llm: None };
     let pairs = stages.generate(&chunks[0], &analysis, &config).expect("generates");
     assert!(pairs.len() >= 3, "{pairs:?}");
     for pair in &pairs {
@@ -63,6 +63,7 @@ fn runs_every_stage_component_in_order() {
         max_sequence_tokens: 1024,
         min_fidelity: 0.8,
         sources: vec!["cache.md".into()],
+        language_model: None,
     };
     let result = stages.validate_export(&diversified.kept, &export).expect("exports");
     assert_eq!(result.quality.pairs_out as usize, diversified.kept.len());
@@ -177,7 +178,7 @@ fn pair_stages_return_typed_errors_for_out_of_range_config() {
     let stages = stages(Limits::default());
     let chunk = chunk_with("A cache is a store that keeps copies of data close to where it is used.");
     let analysis = stages.analyze(&chunk).expect("analyses");
-    let zero_cap = types::GenerateConfig { seed: 0, max_pairs_per_chunk: 0, tasks: Vec::new() };
+    let zero_cap = types::GenerateConfig { seed: 0, max_pairs_per_chunk: 0, tasks: Vec::new(), llm: None };
     assert_eq!(
         guest_problem(stages.generate(&chunk, &analysis, &zero_cap)),
         ("invalid-config".to_string(), "hostile.md".to_string())
@@ -190,6 +191,7 @@ fn pair_stages_return_typed_errors_for_out_of_range_config() {
         max_sequence_tokens: 0,
         min_fidelity: 0.8,
         sources: Vec::new(),
+        language_model: None,
     };
     assert_eq!(
         guest_problem(stages.validate_export(&[], &no_length)),

@@ -69,9 +69,18 @@ impl Candidate {
 ///
 /// Only material in the chunk's body (at or after `body_start`) is used, so
 /// the overlap a chunk repeats from its predecessor does not yield the same
-/// pair twice. `Err` is `InvalidConfig` when `max_pairs_per_chunk` is 0 or
-/// the analysis belongs to another chunk.
+/// pair twice. `Err` is `InvalidConfig` when `max_pairs_per_chunk` is 0,
+/// the analysis belongs to another chunk, or an LLM backend is asked for.
 pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> Result<Vec<Pair>> {
+    if let Some(llm) = &config.llm {
+        return Err(StageError::InvalidConfig {
+            document: chunk.document.clone(),
+            detail: format!(
+                "this is the offline generator; an LLM backend ({} at {}) needs the generate-llm component",
+                llm.model, llm.base_url
+            ),
+        });
+    }
     if config.max_pairs_per_chunk == 0 || analysis.chunk_index != chunk.index {
         return Err(StageError::InvalidConfig {
             document: chunk.document.clone(),

@@ -34,7 +34,7 @@ fn chunk(section: &[&str], blocks: &[(BlockKind, Option<u32>, &str)]) -> Chunk {
 }
 
 fn config() -> GenerateConfig {
-    GenerateConfig { seed: 7, max_pairs_per_chunk: 8, tasks: Vec::new() }
+    GenerateConfig { seed: 7, max_pairs_per_chunk: 8, tasks: Vec::new(), llm: None }
 }
 
 fn sample() -> Chunk {

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::job::{self, JobError, StepLimits, Upload};
 use crate::kv::KeyValue;
-use crate::stages::{StageCalls, error_kind};
+use crate::stages::StageCalls;
 
 /// An HTTP request, body read whole.
 #[derive(Debug, Clone, Default)]
@@ -319,7 +319,7 @@ fn run_stage(app: &App<'_>, stage: &str, request: &Request) -> Response {
                         .into_iter()
                         .map(|r| match r {
                             Ok(chunks) => json!({"chunks": chunks}),
-                            Err(error) => json!({"error": {"code": error_kind(&error), "message": error.to_string()}}),
+                            Err(error) => json!({"error": {"code": error.kind(), "message": error.to_string()}}),
                         })
                         .collect::<Vec<_>>()
                 ))
@@ -354,7 +354,7 @@ fn run_stage(app: &App<'_>, stage: &str, request: &Request) -> Response {
     })();
     match result {
         Ok(Ok(value)) => Response::json(200, &value),
-        Ok(Err(error)) => Response::error(422, error_kind(&error), error.to_string()),
+        Ok(Err(error)) => Response::error(422, error.kind(), error.to_string()),
         Err(response) => response,
     }
 }

@@ -27,7 +27,7 @@ use brightrun_types::{Chunk, DiversifyResult, ExportResult, Ingested, Pair, Stag
 use serde::{Deserialize, Serialize};
 
 use crate::kv::{self, KeyValue, StoreError};
-use crate::stages::{StageCalls, error_kind};
+use crate::stages::StageCalls;
 
 /// Identifies the stage code results were made with (see `build.rs`).
 pub const STAGES_FINGERPRINT: &str = env!("BRIGHTRUN_STAGES_FINGERPRINT");
@@ -594,7 +594,7 @@ impl StageCalls for Crashed {
 
 impl Crashed {
     fn named(&self, document: &str) -> StageError {
-        StageError::LimitExceeded { document: document.to_string(), detail: error_detail(&self.0).to_string() }
+        StageError::LimitExceeded { document: document.to_string(), detail: self.0.detail().to_string() }
     }
 }
 
@@ -618,7 +618,7 @@ fn ingest_file(
     entry.ingested = Some(key);
     match result {
         Ok(ingested) => {
-            entry.format = ingested.documents.first().map(|d| format_name(d.format).to_string());
+            entry.format = ingested.documents.first().map(|d| d.format.as_str().to_string());
             entry.documents = ingested.documents.len();
             entry.warnings = ingested.warnings.iter().map(|w| format!("{}: {}", w.document, w.detail)).collect();
             if ingested.documents.is_empty() {
@@ -658,7 +658,7 @@ fn segment_file(
             Err(error) => {
                 failures += 1;
                 let name = error_document(error).unwrap_or(&entry.name).to_string();
-                entry.errors.push(format!("{name}: segment: {}: {}", error_kind(error), error_detail(error)));
+                entry.errors.push(format!("{name}: segment: {}: {}", error.kind(), error.detail()));
             }
         }
     }
@@ -769,7 +769,7 @@ fn diversify(kv: &dyn KeyValue, stages: &dyn StageCalls, state: &mut JobState) -
             Ok(result) => result,
             Err(error) => {
                 // Dedup is an improvement, not a requirement: keep every pair and say so.
-                state.errors.push(format!("(all pairs): diversify: {}: {}", error_kind(&error), error_detail(&error)));
+                state.errors.push(format!("(all pairs): diversify: {}: {}", error.kind(), error.detail()));
                 DiversifyResult { kept: pairs, dropped: Vec::new() }
             }
         };
@@ -793,12 +793,12 @@ fn export(kv: &dyn KeyValue, stages: &dyn StageCalls, job: &mut Job, state: &mut
     let mut listing = Vec::new();
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
     for drop in &diversified.dropped {
-        *dropped.entry(drop_reason(drop.reason)).or_default() += 1;
+        *dropped.entry(drop.reason.as_str().to_string()).or_default() += 1;
     }
     let quality = match result {
         Ok(result) => {
             for drop in &result.dropped {
-                *dropped.entry(drop_reason(drop.reason)).or_default() += 1;
+                *dropped.entry(drop.reason.as_str().to_string()).or_default() += 1;
             }
             for file in &result.files {
                 let Some(contents) = select_export_file(&file.name, &file.contents, &state.settings.formats) else {
@@ -811,11 +811,7 @@ fn export(kv: &dyn KeyValue, stages: &dyn StageCalls, job: &mut Job, state: &mut
             Some(result.quality)
         }
         Err(error) => {
-            state.errors.push(format!(
-                "(all pairs): validate-export: {}: {}",
-                error_kind(&error),
-                error_detail(&error)
-            ));
+            state.errors.push(format!("(all pairs): validate-export: {}: {}", error.kind(), error.detail()));
             None
         }
     };
@@ -881,54 +877,16 @@ fn refresh(job: &mut Job, state: &JobState) {
 
 fn fail_document(entry: &mut FileState, stage: &str, error: &StageError) {
     let name = error_document(error).unwrap_or(&entry.name).to_string();
-    entry.errors.push(format!("{name}: {stage}: {}: {}", error_kind(error), error_detail(error)));
+    entry.errors.push(format!("{name}: {stage}: {}: {}", error.kind(), error.detail()));
     entry.status = Some(DocumentStatus::Failed);
 }
 
 fn chunk_error(document: &str, chunk: &Chunk, stage: &str, error: &StageError) -> String {
-    format!("{document}: chunk {}: {stage}: {}: {}", chunk.index, error_kind(error), error_detail(error))
+    format!("{document}: chunk {}: {stage}: {}: {}", chunk.index, error.kind(), error.detail())
 }
 
 fn error_document(error: &StageError) -> Option<&str> {
-    let (document, _) = error_parts(error);
-    (!document.is_empty()).then_some(document)
-}
-
-fn error_detail(error: &StageError) -> &str {
-    error_parts(error).1
-}
-
-fn error_parts(error: &StageError) -> (&str, &str) {
-    use StageError as E;
-    match error {
-        E::EmptyInput { document, detail }
-        | E::InvalidEncoding { document, detail }
-        | E::UnsupportedFormat { document, detail }
-        | E::TooLarge { document, detail }
-        | E::NoContent { document, detail }
-        | E::InvalidConfig { document, detail }
-        | E::Corrupt { document, detail }
-        | E::Encrypted { document, detail }
-        | E::NoTextLayer { document, detail }
-        | E::LimitExceeded { document, detail } => (document, detail),
-    }
-}
-
-fn format_name(format: brightrun_types::SourceFormat) -> &'static str {
-    use brightrun_types::SourceFormat as F;
-    match format {
-        F::PlainText => "plain-text",
-        F::Markdown => "markdown",
-        F::Html => "html",
-        F::Pdf => "pdf",
-        F::Docx => "docx",
-        F::Json => "json",
-        F::JsonLines => "json-lines",
-    }
-}
-
-fn drop_reason(reason: brightrun_types::DropReason) -> String {
-    serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    Some(error.document()).filter(|document| !document.is_empty())
 }
 
 #[cfg(test)]

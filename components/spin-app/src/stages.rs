@@ -31,19 +31,3 @@ pub trait StageCalls {
 
 /// The stage's name as the API and errors spell it.
 pub const STAGE_NAMES: [&str; 6] = ["ingest", "segment", "analyze", "generate", "diversify", "validate-export"];
-
-/// The kind of a stage error as the API spells it (`"corrupt"`, `"too-large"`…).
-pub fn error_kind(error: &StageError) -> &'static str {
-    match error {
-        StageError::EmptyInput { .. } => "empty-input",
-        StageError::InvalidEncoding { .. } => "invalid-encoding",
-        StageError::UnsupportedFormat { .. } => "unsupported-format",
-        StageError::TooLarge { .. } => "too-large",
-        StageError::NoContent { .. } => "no-content",
-        StageError::InvalidConfig { .. } => "invalid-config",
-        StageError::Corrupt { .. } => "corrupt",
-        StageError::Encrypted { .. } => "encrypted",
-        StageError::NoTextLayer { .. } => "no-text-layer",
-        StageError::LimitExceeded { .. } => "limit-exceeded",
-    }
-}

@@ -129,7 +129,7 @@ impl Default for JobSettings {
         JobSettings {
             ingest: IngestConfig::default(),
             segment: SegmentConfig { max_tokens: 512, overlap_tokens: 64 },
-            generate: GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new() },
+            generate: GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new(), llm: None },
             diversify: DiversifyConfig {
                 shingle_words: 3,
                 bands: 14,
@@ -155,6 +155,7 @@ impl JobSettings {
             max_sequence_tokens: self.max_sequence_tokens,
             min_fidelity: self.min_fidelity,
             sources,
+            language_model: None,
         }
     }
 }

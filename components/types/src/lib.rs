@@ -515,8 +515,8 @@ impl Pair {
     }
 }
 
-/// Settings for rule-based generation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Settings for generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenerateConfig {
     /// Varies phrasing deterministically.
     pub seed: u64,
@@ -524,6 +524,42 @@ pub struct GenerateConfig {
     pub max_pairs_per_chunk: u32,
     /// Tasks to generate; empty means all.
     pub tasks: Vec<TaskType>,
+    /// Generate with a language model (the LLM generate component only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmConfig>,
+}
+
+/// An OpenAI-compatible chat-completions endpoint (no API key: the host adds it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmConfig {
+    /// Base URL; requests go to `<base_url>/chat/completions`.
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Most tokens per reply.
+    pub max_tokens: u32,
+    /// Wait for a response to begin, per attempt.
+    pub timeout_ms: u32,
+    /// Attempts after the first.
+    pub max_retries: u32,
+}
+
+/// The LLM client's first wait between attempts; doubled per attempt.
+pub const LLM_BACKOFF_BASE: std::time::Duration = std::time::Duration::from_millis(500);
+/// The LLM client's longest wait between attempts, also for a larger `Retry-After`.
+pub const LLM_BACKOFF_CAP: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl LlmConfig {
+    /// The longest one generate call can take when every attempt uses its
+    /// whole timeout to connect, to begin and between body bytes, and every
+    /// wait is the longest: the host's deadline for the call.
+    pub fn call_budget(timeout_ms: u32, max_retries: u32) -> std::time::Duration {
+        let attempts = max_retries.saturating_add(1);
+        let per_attempt = std::time::Duration::from_millis(u64::from(timeout_ms)).saturating_mul(3);
+        per_attempt.saturating_mul(attempts).saturating_add(LLM_BACKOFF_CAP.saturating_mul(max_retries))
+    }
 }
 
 /// Dedup settings.
@@ -587,6 +623,9 @@ pub struct ExportConfig {
     pub min_fidelity: f32,
     /// Source documents.
     pub sources: Vec<String>,
+    /// The language model that wrote the pairs; `None` for the offline rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_model: Option<String>,
 }
 
 /// A file to write.
@@ -748,6 +787,60 @@ pub enum StageError {
         /// What is wrong.
         detail: String,
     },
+    /// A service the stage relies on (the LLM endpoint) failed or kept answering unusably.
+    #[error("{document}: service failed: {detail}")]
+    ServiceFailed {
+        /// The document.
+        document: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl StageError {
+    /// The case's name as WIT, reports and APIs spell it (`"corrupt"`, `"too-large"`…).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StageError::EmptyInput { .. } => "empty-input",
+            StageError::InvalidEncoding { .. } => "invalid-encoding",
+            StageError::UnsupportedFormat { .. } => "unsupported-format",
+            StageError::TooLarge { .. } => "too-large",
+            StageError::NoContent { .. } => "no-content",
+            StageError::InvalidConfig { .. } => "invalid-config",
+            StageError::Corrupt { .. } => "corrupt",
+            StageError::Encrypted { .. } => "encrypted",
+            StageError::NoTextLayer { .. } => "no-text-layer",
+            StageError::LimitExceeded { .. } => "limit-exceeded",
+            StageError::ServiceFailed { .. } => "service-failed",
+        }
+    }
+
+    /// The document (or pair) the error names.
+    pub fn document(&self) -> &str {
+        self.parts().0
+    }
+
+    /// What is wrong.
+    pub fn detail(&self) -> &str {
+        self.parts().1
+    }
+
+    fn parts(&self) -> (&str, &str) {
+        use StageError as E;
+        match self {
+            E::EmptyInput { document, detail }
+            | E::InvalidEncoding { document, detail }
+            | E::UnsupportedFormat { document, detail }
+            | E::TooLarge { document, detail }
+            | E::NoContent { document, detail }
+            | E::InvalidConfig { document, detail }
+            | E::Corrupt { document, detail }
+            | E::Encrypted { document, detail }
+            | E::NoTextLayer { document, detail }
+            | E::LimitExceeded { document, detail }
+            | E::ServiceFailed { document, detail } => (document, detail),
+        }
+    }
 }
 
 /// Result alias for stage logic.

@@ -334,7 +334,19 @@ impl From<domain::Pair> for wit::Pair {
 
 impl From<wit::GenerateConfig> for domain::GenerateConfig {
     fn from(c: wit::GenerateConfig) -> Self {
-        domain::GenerateConfig { seed: c.seed, max_pairs_per_chunk: c.max_pairs_per_chunk, tasks: convert_all(c.tasks) }
+        domain::GenerateConfig {
+            seed: c.seed,
+            max_pairs_per_chunk: c.max_pairs_per_chunk,
+            tasks: convert_all(c.tasks),
+            llm: c.llm.map(|l| domain::LlmConfig {
+                base_url: l.base_url,
+                model: l.model,
+                temperature: l.temperature,
+                max_tokens: l.max_tokens,
+                timeout_ms: l.timeout_ms,
+                max_retries: l.max_retries,
+            }),
+        }
     }
 }
 
@@ -379,6 +391,7 @@ impl From<wit::ExportConfig> for domain::ExportConfig {
             max_sequence_tokens: c.max_sequence_tokens,
             min_fidelity: c.min_fidelity,
             sources: c.sources,
+            language_model: c.language_model,
         }
     }
 }
@@ -444,6 +457,7 @@ impl From<domain::StageError> for wit::StageError {
             E::Encrypted { document, detail } => wit::StageError::Encrypted(problem(document, detail)),
             E::NoTextLayer { document, detail } => wit::StageError::NoTextLayer(problem(document, detail)),
             E::LimitExceeded { document, detail } => wit::StageError::LimitExceeded(problem(document, detail)),
+            E::ServiceFailed { document, detail } => wit::StageError::ServiceFailed(problem(document, detail)),
         }
     }
 }
@@ -458,7 +472,19 @@ impl From<domain::SegmentConfig> for wit::SegmentConfig {
 
 impl From<domain::GenerateConfig> for wit::GenerateConfig {
     fn from(c: domain::GenerateConfig) -> Self {
-        wit::GenerateConfig { seed: c.seed, max_pairs_per_chunk: c.max_pairs_per_chunk, tasks: convert_all(c.tasks) }
+        wit::GenerateConfig {
+            seed: c.seed,
+            max_pairs_per_chunk: c.max_pairs_per_chunk,
+            tasks: convert_all(c.tasks),
+            llm: c.llm.map(|l| wit::LlmConfig {
+                base_url: l.base_url,
+                model: l.model,
+                temperature: l.temperature,
+                max_tokens: l.max_tokens,
+                timeout_ms: l.timeout_ms,
+                max_retries: l.max_retries,
+            }),
+        }
     }
 }
 
@@ -483,6 +509,7 @@ impl From<domain::ExportConfig> for wit::ExportConfig {
             max_sequence_tokens: c.max_sequence_tokens,
             min_fidelity: c.min_fidelity,
             sources: c.sources,
+            language_model: c.language_model,
         }
     }
 }
@@ -551,6 +578,7 @@ impl From<wit::StageError> for domain::StageError {
             wit::StageError::Encrypted(p) => E::Encrypted { document: p.document, detail: p.detail },
             wit::StageError::NoTextLayer(p) => E::NoTextLayer { document: p.document, detail: p.detail },
             wit::StageError::LimitExceeded(p) => E::LimitExceeded { document: p.document, detail: p.detail },
+            wit::StageError::ServiceFailed(p) => E::ServiceFailed { document: p.document, detail: p.detail },
         }
     }
 }

@@ -37,6 +37,7 @@ fn config() -> ExportConfig {
         max_sequence_tokens: 256,
         min_fidelity: 0.8,
         sources: vec!["a.md".into()],
+        language_model: None,
     }
 }
 

@@ -1,10 +1,9 @@
 //! `allowed_outbound_hosts`: the rules, and the outgoing-request hook that
 //! enforces them. A request to a host no rule allows fails with
 //! `HTTP-request-denied` before any connection is made, as under Spin.
-//! Allowed `http://` requests are sent with hyper; `https://` is refused
-//! (this host carries no TLS stack, see VERSIONS.md).
+//! Allowed requests, `http://` or `https://`, go out through
+//! [`crate::outgoing::send`].
 
-use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpHooks};
 
 /// One `scheme://host[:port]` rule.
@@ -112,19 +111,12 @@ impl OutboundHooks {
     }
 }
 
-type SendFuture = Box<
-    dyn Future<
-            Output = Result<
-                (http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>),
-                HttpError,
-            >,
-        > + Send,
->;
+use crate::outgoing::SendFuture;
 
 impl WasiHttpHooks for OutboundHooks {
     fn send_request(
         &mut self,
-        mut request: http::Request<WasiBody>,
+        request: http::Request<WasiBody>,
         options: Option<wasmtime_wasi_http::RequestOptions>,
         _response_errors: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> SendFuture {
@@ -136,31 +128,7 @@ impl WasiHttpHooks for OutboundHooks {
             );
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
-        Box::new(async move {
-            let uri = request.uri().clone();
-            if uri.scheme_str() != Some("http") {
-                return Err(HttpError::InternalError(Some(format!(
-                    "{uri}: brightrun spin-up sends plain http:// only (it carries no TLS stack)"
-                ))));
-            }
-            let host = uri.host().ok_or(HttpError::HttpRequestUriInvalid)?;
-            let address = format!("{host}:{}", uri.port_u16().unwrap_or(80));
-            let connect_timeout = options.and_then(|o| o.connect_timeout).unwrap_or(std::time::Duration::from_secs(30));
-            let stream = tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(&address))
-                .await
-                .map_err(|_| HttpError::ConnectionTimeout)?
-                .map_err(|_| HttpError::ConnectionRefused)?;
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-            tokio::spawn(connection);
-            let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-            *request.uri_mut() =
-                http::Uri::builder().path_and_query(path).build().map_err(|_| HttpError::HttpRequestUriInvalid)?;
-            let response = sender.send_request(request).await?;
-            let response = response.map(|body| body.map_err(HttpError::from).boxed_unsync());
-            let done: Box<dyn Future<Output = Result<(), HttpError>> + Send> = Box::new(async { Ok(()) });
-            Ok((response, done))
-        })
+        Box::new(crate::outgoing::send(request, options))
     }
 }
 
