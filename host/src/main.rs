@@ -92,6 +92,9 @@ struct RunArgs {
     /// Largest share one difficulty may have (0–1].
     #[arg(long, default_value_t = pipeline::DEFAULT_MAX_DIFFICULTY_SHARE)]
     max_difficulty_share: f32,
+    /// Semantic duplicates: pairs whose question and answer both reach this static-embedding cosine (0–1].
+    #[arg(long, default_value_t = pipeline::DEFAULT_SEMANTIC_THRESHOLD)]
+    semantic_threshold: f32,
     #[command(flatten)]
     runtime: RuntimeArgs,
     /// Print no progress bars or summary.
@@ -314,6 +317,7 @@ fn run(args: RunArgs) -> ExitCode {
     options.diversify.max_task_share = args.max_task_share;
     options.diversify.max_content_share = args.max_content_share;
     options.diversify.max_difficulty_share = args.max_difficulty_share;
+    options.diversify.semantic_threshold = args.semantic_threshold;
 
     let progress = Bars::new(args.quiet);
     let result = pipeline::run(&options, &progress);

@@ -35,7 +35,8 @@ pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 pub const DEFAULT_CACHE_MAX_BYTES: u64 = 4 << 30;
 
 pub use brightrun_types::job::{
-    DEFAULT_MAX_CONTENT_SHARE, DEFAULT_MAX_DIFFICULTY_SHARE, DEFAULT_MAX_TASK_SHARE, ExportFormat, JobSettings,
+    DEFAULT_MAX_CONTENT_SHARE, DEFAULT_MAX_DIFFICULTY_SHARE, DEFAULT_MAX_TASK_SHARE, DEFAULT_SEMANTIC_THRESHOLD,
+    ExportFormat, JobSettings,
 };
 
 /// LLM requests in flight at once unless `--llm-concurrency` says otherwise:
@@ -118,6 +119,7 @@ impl RunOptions {
                 max_task_share: 0.0,
                 max_content_share: 0.0,
                 max_difficulty_share: 0.0,
+                semantic_threshold: 0.0,
             },
             dataset_name: String::new(),
             max_sequence_tokens: 0,
@@ -163,6 +165,7 @@ impl RunOptions {
             max_task_share: diversify.max_task_share,
             max_content_share: diversify.max_content_share,
             max_difficulty_share: diversify.max_difficulty_share,
+            semantic_threshold: diversify.semantic_threshold,
         };
         self.dataset_name = dataset_name;
         self.max_sequence_tokens = max_sequence_tokens;
@@ -198,6 +201,7 @@ impl RunOptions {
                 max_task_share: self.diversify.max_task_share,
                 max_content_share: self.diversify.max_content_share,
                 max_difficulty_share: self.diversify.max_difficulty_share,
+                semantic_threshold: self.diversify.semantic_threshold,
             },
             dataset_name: self.dataset_name.clone(),
             max_sequence_tokens: self.max_sequence_tokens,
@@ -946,6 +950,7 @@ fn settings(options: &RunOptions) -> Settings {
         max_task_share: options.diversify.max_task_share,
         max_content_share: options.diversify.max_content_share,
         max_difficulty_share: options.diversify.max_difficulty_share,
+        semantic_threshold: options.diversify.semantic_threshold,
         max_sequence_tokens: options.max_sequence_tokens,
         min_fidelity: options.min_fidelity,
         limits: options.limits,
@@ -1054,5 +1059,6 @@ pub fn drop_reason_name(reason: types::DropReason) -> &'static str {
         types::DropReason::MissingEvidence => "missing-evidence",
         types::DropReason::RepeatedQuestion => "repeated-question",
         types::DropReason::OverRepresented => "over-represented",
+        types::DropReason::SemanticDuplicate => "semantic-duplicate",
     }
 }

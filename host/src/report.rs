@@ -95,6 +95,8 @@ pub struct Settings {
     pub max_content_share: f32,
     /// Largest share of one difficulty.
     pub max_difficulty_share: f32,
+    /// Semantic duplicate threshold.
+    pub semantic_threshold: f32,
     /// Training sequence length.
     pub max_sequence_tokens: u32,
     /// Minimum fidelity kept.

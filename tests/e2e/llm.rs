@@ -34,6 +34,9 @@ struct Replay {
     rules: Vec<Value>,
     /// Added to every answer, so concurrent requests overlap.
     delay: Duration,
+    /// Serve a hanging response's successor at once: a request the client
+    /// gave up on still counts as in flight here, which would muddle counting.
+    skip_hangs: bool,
     served: Mutex<BTreeMap<String, usize>>,
     seen: Mutex<Vec<Seen>>,
     in_flight: AtomicUsize,
@@ -48,10 +51,10 @@ struct ReplayServer {
 }
 
 impl ReplayServer {
-    fn start(delay: Duration) -> Self {
+    fn start(delay: Duration, skip_hangs: bool) -> Self {
         let fixture = json(&workspace().join("tests/fixtures/llm/replay.json"));
         let rules = fixture["rules"].as_array().cloned().expect("replay.json has rules");
-        let replay = Arc::new(Replay { rules, delay, ..Default::default() });
+        let replay = Arc::new(Replay { rules, delay, skip_hangs, ..Default::default() });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -115,13 +118,16 @@ async fn chat_completions(State(replay): State<Arc<Replay>>, headers: HeaderMap,
         authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string),
         model: request["model"].as_str().map(str::to_string),
     });
+    let responses = rule["responses"].as_array().cloned().unwrap_or_default();
     let index = {
         let mut served = replay.served.lock().expect("not poisoned");
         let count = served.entry(name).or_default();
+        while replay.skip_hangs && responses.get(*count).is_some_and(|r| r.get("hang_seconds").is_some()) {
+            *count += 1;
+        }
         *count += 1;
         *count - 1
     };
-    let responses = rule["responses"].as_array().cloned().unwrap_or_default();
     let response = responses.get(index).or(responses.last()).cloned().unwrap_or(Value::Null);
     if let Some(seconds) = response["hang_seconds"].as_u64() {
         tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -165,7 +171,7 @@ fn llm_run(server: &ReplayServer, out: &Path, cache: &Path, extra: &[&str]) -> s
 
 #[test]
 fn generates_through_an_openai_compatible_endpoint_and_survives_its_failures() {
-    let server = ReplayServer::start(Duration::ZERO);
+    let server = ReplayServer::start(Duration::ZERO, false);
     let scratch = tempfile::tempdir().expect("a temp dir");
     let (out, cache) = (scratch.path().join("out"), scratch.path().join("cache"));
     let output = llm_run(&server, &out, &cache, &[]);
@@ -272,7 +278,7 @@ fn llm_concurrency_bounds_the_requests_in_flight() {
     // Each answer takes 300 ms; two workers would overlap their requests
     // (checked with a limit of 2), a limit of 1 makes them take turns.
     for (limit, expected) in [("2", 2), ("1", 1)] {
-        let server = ReplayServer::start(Duration::from_millis(300));
+        let server = ReplayServer::start(Duration::from_millis(300), true);
         let scratch = tempfile::tempdir().expect("a temp dir");
         let (out, cache) = (scratch.path().join("out"), scratch.path().join("cache"));
         let output = llm_run(&server, &out, &cache, &["--jobs", "2", "--llm-concurrency", limit]);

@@ -1,8 +1,8 @@
 //! Balance: no task type, content type or difficulty may hold more than its
 //! configured share of the kept pairs. Where one does, the pairs dropped from
-//! it are the most redundant ones: those sharing the most LSH buckets with
-//! other kept pairs (lexically closest to the rest, since the buckets come
-//! from MinHash over word shingles), ties broken by a hash of the id so no
+//! it are the most redundant ones: those closest in meaning to another kept
+//! pair (the static embedding's similarity to the nearest neighbour, see
+//! [`crate::semantic::redundancy`]), ties broken by a hash of the id so no
 //! document is favoured by its position.
 
 use std::collections::BTreeMap;
@@ -33,9 +33,9 @@ pub fn caps_valid(config: &DiversifyConfig) -> bool {
 }
 
 /// Drops the most redundant pairs of each over-represented category until
-/// every category is within its cap. `redundancy[i]` is how many buckets'
-/// worth of other kept pairs `kept[i]` collides with.
-pub fn balance(kept: Vec<Pair>, redundancy: &[usize], config: &DiversifyConfig) -> (Vec<Pair>, Vec<DroppedPair>) {
+/// every category is within its cap. `redundancy[i]` is how close `kept[i]`
+/// is to its nearest other pair.
+pub fn balance(kept: Vec<Pair>, redundancy: &[f32], config: &DiversifyConfig) -> (Vec<Pair>, Vec<DroppedPair>) {
     if kept.len() < MIN_PAIRS_TO_BALANCE {
         return (kept, Vec::new());
     }
@@ -71,7 +71,12 @@ pub fn balance(kept: Vec<Pair>, redundancy: &[usize], config: &DiversifyConfig) 
                 let excess = ((count as f64 - allowed) / (1.0 - cap)).ceil() as usize;
                 let mut members: Vec<usize> =
                     (0..kept.len()).filter(|i| alive[*i] && key(&kept[*i]) == category).collect();
-                members.sort_by_key(|i| (std::cmp::Reverse(redundancy[*i]), xxh3_64(kept[*i].id.as_bytes())));
+                members.sort_by(|a, b| {
+                    let redundancy = |i: usize| redundancy.get(i).copied().unwrap_or(0.0);
+                    redundancy(*b)
+                        .total_cmp(&redundancy(*a))
+                        .then_with(|| xxh3_64(kept[*a].id.as_bytes()).cmp(&xxh3_64(kept[*b].id.as_bytes())))
+                });
                 for index in members.into_iter().take(excess) {
                     alive[index] = false;
                     alive_count -= 1;

@@ -1,16 +1,20 @@
-//! brightrun's diversify stage: removes exact and near-duplicate pairs.
+//! brightrun's diversify stage: removes exact, near and semantic duplicates,
+//! then balances what is left.
 //!
-//! Three passes, each dropping with a named reason ([`DropReason`]); the
-//! first two keep the first pair of every group, so the result does not
+//! Four passes, each dropping with a named reason ([`DropReason`]); the
+//! first three keep the first pair of every group, so the result does not
 //! depend on anything but input order:
 //!
 //! 1. **Exact**: the question and answer, lower-cased with punctuation and
 //!    runs of whitespace removed, hashed with xxh3-64.
-//! 2. **Near**: MinHash signatures over word shingles of question + answer,
-//!    bucketed by LSH bands; a pair whose estimated Jaccard similarity to a
-//!    kept pair in a shared bucket reaches the threshold is dropped.
-//! 3. **Balance**: no task, content type or difficulty above its share of
-//!    the kept pairs; see [`balance`].
+//! 2. **Near** (lexical): MinHash signatures over word shingles of question +
+//!    answer, bucketed by LSH bands; a pair whose estimated Jaccard similarity
+//!    to a kept pair in a shared bucket reaches the threshold is dropped.
+//! 3. **Semantic**: a static sentence embedding computed in the component
+//!    ([`embedding`]); a pair whose question and answer are both as close in
+//!    meaning as the threshold to a kept pair's is dropped; see [`semantic`].
+//! 4. **Balance**: no task, content type or difficulty above its share of
+//!    the kept pairs; the semantically most redundant go first; see [`balance`].
 //!
 //! Defaults ([`DEFAULT_CONFIG`]) follow datatrove's MinHash deduplication
 //! (`datatrove/pipeline/dedup/minhash.py`: 14 buckets × 8 hashes), with
@@ -22,6 +26,8 @@
 pub mod balance;
 #[cfg(target_arch = "wasm32")]
 mod component;
+pub mod embedding;
+pub mod semantic;
 
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -38,6 +44,7 @@ pub const DEFAULT_CONFIG: DiversifyConfig = DiversifyConfig {
     max_task_share: balance::DEFAULT_MAX_TASK_SHARE,
     max_content_share: balance::DEFAULT_MAX_CONTENT_SHARE,
     max_difficulty_share: balance::DEFAULT_MAX_DIFFICULTY_SHARE,
+    semantic_threshold: brightrun_types::job::DEFAULT_SEMANTIC_THRESHOLD,
 };
 
 /// Largest signature accepted (bands × rows), to bound memory per pair.
@@ -55,24 +62,26 @@ fn permute(a: u64, b: u64, x: u64) -> u32 {
 /// Drops exact and near-duplicate pairs from `pairs`.
 ///
 /// `Err` is `InvalidConfig` when a config value is out of range: zero
-/// shingle size, bands or rows, more than 1024 hashes, or a threshold outside
-/// (0, 1].
+/// shingle size, bands or rows, more than 1024 hashes, or a threshold or
+/// share outside (0, 1].
 pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<DiversifyResult> {
     let hashes = config.bands.saturating_mul(config.rows);
     if config.shingle_words == 0
         || hashes == 0
         || hashes > MAX_HASHES
         || !(config.threshold > 0.0 && config.threshold <= 1.0)
+        || !(config.semantic_threshold > 0.0 && config.semantic_threshold <= 1.0)
         || !balance::caps_valid(config)
     {
         return Err(StageError::InvalidConfig {
             document: "diversify".to_string(),
             detail: format!(
-                "shingle-words {}, bands {}, rows {}, threshold {}, shares {}/{}/{}: need shingle-words > 0, 0 < bands × rows <= {MAX_HASHES}, 0 < threshold <= 1, 0 < each share <= 1",
+                "shingle-words {}, bands {}, rows {}, threshold {}, semantic threshold {}, shares {}/{}/{}: need shingle-words > 0, 0 < bands × rows <= {MAX_HASHES}, 0 < each threshold <= 1, 0 < each share <= 1",
                 config.shingle_words,
                 config.bands,
                 config.rows,
                 config.threshold,
+                config.semantic_threshold,
                 config.max_task_share,
                 config.max_content_share,
                 config.max_difficulty_share
@@ -132,16 +141,51 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
         kept_signatures.push(signature);
         result.kept.push(pair);
     }
-    let mut redundancy = vec![0usize; result.kept.len()];
-    for members in buckets.values() {
-        for member in members {
-            redundancy[*member] += members.len() - 1;
-        }
-    }
-    let (kept, dropped) = balance::balance(std::mem::take(&mut result.kept), &redundancy, config);
+    let model = embedding::StaticModel::embedded().map_err(|error| StageError::Corrupt {
+        document: "diversify".to_string(),
+        detail: format!("the embedded embedding model: {}", error.0),
+    })?;
+    let (kept, vectors, dropped) = semantic_pass(std::mem::take(&mut result.kept), &model, config.semantic_threshold);
+    result.dropped.extend(dropped);
+    let redundancy = semantic::redundancy(&vectors, model.dims());
+    let (kept, dropped) = balance::balance(kept, &redundancy, config);
     result.kept = kept;
     result.dropped.extend(dropped);
     Ok(result)
+}
+
+/// Drops pairs whose question and answer both reach `threshold` against a
+/// kept pair's; returns the kept pairs with their vectors, and the drops.
+fn semantic_pass(
+    pairs: Vec<Pair>,
+    model: &embedding::StaticModel,
+    threshold: f32,
+) -> (Vec<Pair>, Vec<semantic::PairVectors>, Vec<DroppedPair>) {
+    let mut index = semantic::SemanticIndex::new(model.dims());
+    let (mut kept, mut vectors, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in pairs {
+        let questions: Vec<&str> =
+            pair.turns.iter().filter(|t| t.role == brightrun_types::Role::User).map(|t| t.content.as_str()).collect();
+        let pair_vectors = semantic::PairVectors::of(model, &questions.join("\n"), &pair.answer());
+        let keys = index.keys(&pair_vectors.question);
+        let duplicate = index
+            .candidates(&keys)
+            .into_iter()
+            .find(|candidate| pair_vectors.similarity(&vectors[*candidate]) >= threshold);
+        if let Some(first) = duplicate {
+            let first: &Pair = &kept[first];
+            dropped.push(DroppedPair {
+                id: pair.id,
+                reason: DropReason::SemanticDuplicate,
+                duplicate_of: Some(first.id.clone()),
+            });
+            continue;
+        }
+        index.insert(kept.len(), keys);
+        vectors.push(pair_vectors);
+        kept.push(pair);
+    }
+    (kept, vectors, dropped)
 }
 
 /// Lower-case words joined by single spaces; punctuation dropped.

@@ -16,6 +16,9 @@ fn pair(id: &str, question: &str, answer: &str) -> Pair {
     }
 }
 
+/// Only identical meanings are semantic duplicates.
+const SEMANTIC_OFF: DiversifyConfig = DiversifyConfig { semantic_threshold: 1.0, ..DEFAULT_CONFIG };
+
 const ANSWER: &str = "A rollback journal is a file that holds the original content of every page changed by the current transaction, so that a crash can be undone.";
 
 #[test]
@@ -72,6 +75,8 @@ fn errors_on_out_of_range_config() {
         DiversifyConfig { bands: 200, rows: 200, ..DEFAULT_CONFIG },
         DiversifyConfig { threshold: 1.5, ..DEFAULT_CONFIG },
         DiversifyConfig { threshold: f32::NAN, ..DEFAULT_CONFIG },
+        DiversifyConfig { semantic_threshold: 0.0, ..DEFAULT_CONFIG },
+        DiversifyConfig { semantic_threshold: 1.01, ..DEFAULT_CONFIG },
     ] {
         let error = diversify(Vec::new(), &config).expect_err("invalid");
         assert!(error.to_string().starts_with("diversify: invalid config: shingle-words"), "{error}");
@@ -98,12 +103,14 @@ fn balances_an_over_represented_task_down_to_its_share() {
     let mut pairs = pairs_of(TaskType::FactualQa, "fact", 150);
     pairs.extend(pairs_of(TaskType::DefinitionQa, "def", 30));
     pairs.extend(pairs_of(TaskType::ReasoningWhy, "why", 20));
+    // The fixtures differ in a prefix word and numbers, which the embedding
+    // sees as one meaning across tasks; semantic dedup is tested on its own.
     let off =
-        DiversifyConfig { max_task_share: 1.0, max_content_share: 1.0, max_difficulty_share: 1.0, ..DEFAULT_CONFIG };
+        DiversifyConfig { max_task_share: 1.0, max_content_share: 1.0, max_difficulty_share: 1.0, ..SEMANTIC_OFF };
     assert_eq!(diversify(pairs.clone(), &off).expect("runs").kept.len(), 200, "distinct pairs, no cap: all kept");
 
     let config =
-        DiversifyConfig { max_task_share: 0.5, max_content_share: 1.0, max_difficulty_share: 1.0, ..DEFAULT_CONFIG };
+        DiversifyConfig { max_task_share: 0.5, max_content_share: 1.0, max_difficulty_share: 1.0, ..SEMANTIC_OFF };
     let result = diversify(pairs, &config).expect("balances");
     let facts = result.kept.iter().filter(|p| p.task == TaskType::FactualQa).count();
     assert_eq!(result.kept.len(), 100, "150 facts cut to 50 beside the other 50");
@@ -116,7 +123,7 @@ fn balances_an_over_represented_task_down_to_its_share() {
 fn does_not_balance_small_sets_or_below_an_even_split() {
     let mut pairs = pairs_of(TaskType::FactualQa, "fact", 60);
     pairs.extend(pairs_of(TaskType::DefinitionQa, "def", 10));
-    let strict = DiversifyConfig { max_task_share: 0.1, ..DEFAULT_CONFIG };
+    let strict = DiversifyConfig { max_task_share: 0.1, ..SEMANTIC_OFF };
     assert_eq!(diversify(pairs, &strict).expect("runs").kept.len(), 70, "fewer than 100 pairs: left alone");
 
     let mut pairs = pairs_of(TaskType::FactualQa, "fact", 90);
@@ -133,4 +140,29 @@ fn refuses_shares_outside_zero_to_one() {
         let config = DiversifyConfig { max_content_share: share, ..DEFAULT_CONFIG };
         assert!(diversify(Vec::new(), &config).is_err(), "{share}");
     }
+}
+
+#[test]
+fn drops_pairs_that_mean_the_same_and_keeps_other_facts() {
+    let pairs = vec![
+        pair("a", "How long are backups kept?", "Backups are kept for thirty days before they are deleted."),
+        pair("b", "For how many days are backups retained?", "Backups are retained thirty days, then deleted."),
+        pair("c", "How long are audit logs kept?", "Audit logs are never deleted."),
+        pair("d", "Which port does the admin API listen on?", "The admin API listens on port 8080."),
+        pair("e", "On which port does the admin API listen?", "The admin API listens on port 9090."),
+    ];
+    let result = diversify(pairs, &DEFAULT_CONFIG).expect("dedups");
+    let kept: Vec<&str> = result.kept.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(kept, ["a", "c", "d", "e"], "{:?}", result.dropped);
+    assert_eq!(
+        result.dropped,
+        [DroppedPair { id: "b".into(), reason: DropReason::SemanticDuplicate, duplicate_of: Some("a".into()) }]
+    );
+    // At 1.0 only identical meanings go: the paraphrase stays.
+    let strict = DiversifyConfig { semantic_threshold: 1.0, ..DEFAULT_CONFIG };
+    let pairs = vec![
+        pair("a", "How long are backups kept?", "Backups are kept for thirty days before they are deleted."),
+        pair("b", "For how many days are backups retained?", "Backups are retained thirty days, then deleted."),
+    ];
+    assert_eq!(diversify(pairs, &strict).expect("runs").kept.len(), 2);
 }

@@ -353,6 +353,8 @@ string_enum! {
         RepeatedQuestion => "repeated-question",
         /// Over its task, content-type or difficulty share.
         OverRepresented => "over-represented",
+        /// Same meaning as a kept pair (static embedding similarity of question and answer).
+        SemanticDuplicate => "semantic-duplicate",
     }
 }
 
@@ -579,6 +581,8 @@ pub struct DiversifyConfig {
     pub max_content_share: f32,
     /// Largest share one difficulty may have.
     pub max_difficulty_share: f32,
+    /// Embedding similarity of question and answer at which two pairs are semantic duplicates.
+    pub semantic_threshold: f32,
 }
 
 /// A dropped pair and why.

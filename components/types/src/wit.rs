@@ -63,6 +63,7 @@ map_enum!(DropReason <=> DropReason {
     MissingEvidence,
     RepeatedQuestion,
     OverRepresented,
+    SemanticDuplicate,
 });
 
 impl From<wit::Span> for domain::Span {
@@ -360,6 +361,7 @@ impl From<wit::DiversifyConfig> for domain::DiversifyConfig {
             max_task_share: c.max_task_share,
             max_content_share: c.max_content_share,
             max_difficulty_share: c.max_difficulty_share,
+            semantic_threshold: c.semantic_threshold,
         }
     }
 }
@@ -498,6 +500,7 @@ impl From<domain::DiversifyConfig> for wit::DiversifyConfig {
             max_task_share: c.max_task_share,
             max_content_share: c.max_content_share,
             max_difficulty_share: c.max_difficulty_share,
+            semantic_threshold: c.semantic_threshold,
         }
     }
 }
