@@ -76,6 +76,12 @@ fn stages(c: &mut Criterion) {
     group.bench_function("diversify", |b| {
         b.iter(|| brightrun_diversify::diversify(pairs.clone(), &diversify_config).is_ok())
     });
+    // Diversify's static embedding: loading the table, then every chunk's text embedded.
+    group.bench_function("embedding-load", |b| {
+        b.iter(|| black_box(brightrun_diversify::embedding::StaticModel::embedded().is_ok()))
+    });
+    let model = brightrun_diversify::embedding::StaticModel::embedded().expect("the embedded model loads");
+    group.bench_function("embedding", |b| b.iter(|| chunks.iter().map(|c| model.embed(&c.text)[0]).sum::<f32>()));
     group.bench_function("validate-export", |b| {
         b.iter(|| brightrun_validate::validate_export(kept.clone(), &export_config, &tokenizer).is_ok())
     });

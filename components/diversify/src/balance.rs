@@ -1,14 +1,22 @@
 //! Balance: no task type, content type or difficulty may hold more than its
-//! configured share of the kept pairs. Where one does, the pairs dropped from
-//! it are the most redundant ones: those closest in meaning to another kept
-//! pair (the static embedding's similarity to the nearest neighbour, see
-//! [`crate::semantic::redundancy`]), ties broken by a hash of the id so no
-//! document is favoured by its position.
+//! configured share of the kept pairs. Where one does, pairs leave it one at
+//! a time, always the one closest in meaning to a pair still kept (the
+//! static embedding's similarity to its nearest kept neighbour, see
+//! [`crate::semantic::neighbours`]), and the scores are brought up to date
+//! after every drop: once one of two paraphrases is gone, the other is no
+//! longer redundant and stays. This is maximal marginal relevance run
+//! backwards (Carbonell & Goldstein, 1998, select the item least similar to
+//! what is already chosen; here the item most similar to what remains
+//! leaves), with every pair equally relevant. Ties go by a hash of the id,
+//! so no document is favoured by its position.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use brightrun_types::{DiversifyConfig, DropReason, DroppedPair, Pair};
 use xxhash_rust::xxh3::xxh3_64;
+
+use crate::semantic::Neighbours;
 
 /// Default caps: no task above 40 % of the dataset, no content type above
 /// 60 %, no difficulty above 70 %.
@@ -32,13 +40,31 @@ pub fn caps_valid(config: &DiversifyConfig) -> bool {
         .all(|cap| *cap > 0.0 && *cap <= 1.0)
 }
 
-/// Drops the most redundant pairs of each over-represented category until
-/// every category is within its cap. `redundancy[i]` is how close `kept[i]`
-/// is to its nearest other pair.
-pub fn balance(kept: Vec<Pair>, redundancy: &[f32], config: &DiversifyConfig) -> (Vec<Pair>, Vec<DroppedPair>) {
+/// How close pair `index` is to the nearest pair still alive: its first
+/// living neighbour's similarity (neighbours are sorted closest first), 0
+/// when none is left.
+fn redundancy(neighbours: &[Neighbours], alive: &[bool], index: usize) -> f32 {
+    neighbours
+        .get(index)
+        .and_then(|list| list.iter().find(|(other, _)| alive[*other]))
+        .map_or(0.0, |(_, similarity)| similarity.max(0.0))
+}
+
+/// Drops pairs of each over-represented category until every category is
+/// within its cap, the most redundant first, re-scored after each drop (see
+/// the module docs). `neighbours()` gives, for each `kept[i]`, its nearest
+/// other pairs with their similarity, closest first; it is called only when
+/// some category is over its cap, since finding neighbours is most of the cost.
+pub fn balance(
+    kept: Vec<Pair>,
+    neighbours: impl FnOnce() -> Vec<Neighbours>,
+    config: &DiversifyConfig,
+) -> (Vec<Pair>, Vec<DroppedPair>) {
     if kept.len() < MIN_PAIRS_TO_BALANCE {
         return (kept, Vec::new());
     }
+    let mut find_neighbours = Some(neighbours);
+    let mut neighbours: Vec<Neighbours> = Vec::new();
     let dimensions: [(f32, Category); 3] = [
         (config.max_task_share, |p| p.task.as_str()),
         (config.max_content_share, |p| p.content_type.as_str()),
@@ -69,17 +95,28 @@ pub fn balance(kept: Vec<Pair>, redundancy: &[f32], config: &DiversifyConfig) ->
                 }
                 // Removing x of them: (count − x) ≤ cap · (n − x).
                 let excess = ((count as f64 - allowed) / (1.0 - cap)).ceil() as usize;
-                let mut members: Vec<usize> =
-                    (0..kept.len()).filter(|i| alive[*i] && key(&kept[*i]) == category).collect();
-                members.sort_by(|a, b| {
-                    let redundancy = |i: usize| redundancy.get(i).copied().unwrap_or(0.0);
-                    redundancy(*b)
-                        .total_cmp(&redundancy(*a))
-                        .then_with(|| xxh3_64(kept[*a].id.as_bytes()).cmp(&xxh3_64(kept[*b].id.as_bytes())))
-                });
-                for index in members.into_iter().take(excess) {
+                if let Some(find) = find_neighbours.take() {
+                    neighbours = find();
+                }
+                // A max-heap of (redundancy, tie-break, index). Redundancy only
+                // falls as pairs leave, so a popped score is an upper bound:
+                // if it is still current the pair is the most redundant,
+                // otherwise it goes back with its new score.
+                let mut heap: BinaryHeap<(u32, Reverse<u64>, usize)> = (0..kept.len())
+                    .filter(|i| alive[*i] && key(&kept[*i]) == category)
+                    .map(|i| (redundancy(&neighbours, &alive, i).to_bits(), Reverse(xxh3_64(kept[i].id.as_bytes())), i))
+                    .collect();
+                let mut removed = 0;
+                while removed < excess {
+                    let Some((score, tie, index)) = heap.pop() else { break };
+                    let current = redundancy(&neighbours, &alive, index).to_bits();
+                    if current < score {
+                        heap.push((current, tie, index));
+                        continue;
+                    }
                     alive[index] = false;
                     alive_count -= 1;
+                    removed += 1;
                     changed = true;
                 }
             }

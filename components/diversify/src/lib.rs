@@ -147,8 +147,7 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
     })?;
     let (kept, vectors, dropped) = semantic_pass(std::mem::take(&mut result.kept), &model, config.semantic_threshold);
     result.dropped.extend(dropped);
-    let redundancy = semantic::redundancy(&vectors, model.dims());
-    let (kept, dropped) = balance::balance(kept, &redundancy, config);
+    let (kept, dropped) = balance::balance(kept, || semantic::neighbours(&vectors, model.dims()), config);
     result.kept = kept;
     result.dropped.extend(dropped);
     Ok(result)
@@ -167,7 +166,7 @@ fn semantic_pass(
         let questions: Vec<&str> =
             pair.turns.iter().filter(|t| t.role == brightrun_types::Role::User).map(|t| t.content.as_str()).collect();
         let pair_vectors = semantic::PairVectors::of(model, &questions.join("\n"), &pair.answer());
-        let keys = index.keys(&pair_vectors.question);
+        let keys = index.keys(&pair_vectors);
         let duplicate = index
             .candidates(&keys)
             .into_iter()

@@ -166,3 +166,55 @@ fn drops_pairs_that_mean_the_same_and_keeps_other_facts() {
     ];
     assert_eq!(diversify(pairs, &strict).expect("runs").kept.len(), 2);
 }
+
+#[test]
+fn keeps_one_of_two_paraphrases_because_balance_rescores_after_each_drop() {
+    // 62 facts beside 40 definitions under a 0.6 task cap: two facts must go.
+    let mut pairs = pairs_of(TaskType::FactualQa, "fact", 62);
+    pairs.extend(pairs_of(TaskType::DefinitionQa, "def", 40));
+    let config =
+        DiversifyConfig { max_task_share: 0.6, max_content_share: 1.0, max_difficulty_share: 1.0, ..DEFAULT_CONFIG };
+    // fact0 and fact1 say the same (0.95), as do fact2 and fact3 (0.8); the
+    // rest have no neighbour. Scored once, both of the closest pair would go
+    // and what they say would be lost; re-scored, one of each pair goes.
+    let mut neighbours = vec![Vec::new(); pairs.len()];
+    neighbours[0] = vec![(1, 0.95)];
+    neighbours[1] = vec![(0, 0.95)];
+    neighbours[2] = vec![(3, 0.8)];
+    neighbours[3] = vec![(2, 0.8)];
+    let (kept, dropped) = balance::balance(pairs, || neighbours, &config);
+    let kept: Vec<&str> = kept.iter().map(|p| p.id.as_str()).collect();
+    let kept_of = |ids: [&str; 2]| ids.iter().filter(|id| kept.contains(id)).count();
+    assert_eq!((kept_of(["fact0", "fact1"]), kept_of(["fact2", "fact3"])), (1, 1), "{dropped:?}");
+    assert_eq!(dropped.len(), 2);
+    assert!(dropped.iter().all(|d| d.reason == DropReason::OverRepresented && d.duplicate_of.is_none()));
+}
+
+#[test]
+fn finds_no_neighbours_when_nothing_is_over_its_cap() {
+    let pairs = pairs_of(TaskType::FactualQa, "fact", 120);
+    let config =
+        DiversifyConfig { max_task_share: 1.0, max_content_share: 1.0, max_difficulty_share: 1.0, ..DEFAULT_CONFIG };
+    let (kept, dropped) = balance::balance(pairs, || -> Vec<semantic::Neighbours> { panic!("not needed") }, &config);
+    assert_eq!((kept.len(), dropped.len()), (120, 0));
+}
+
+#[test]
+fn lists_neighbours_closest_first_and_leaves_out_other_numbers() {
+    let model = embedding::StaticModel::embedded().expect("the embedded model loads");
+    let vectors: Vec<semantic::PairVectors> = [
+        ("How long are backups kept?", "Backups are kept for thirty days."),
+        ("For how many days are backups retained?", "Backups are retained thirty days."),
+        ("How long are backup copies stored?", "Backup copies are stored for a month."),
+        ("Which port does the API use?", "The API uses port 8080."),
+        ("On which port does the API listen?", "The API listens on port 9090."),
+    ]
+    .iter()
+    .map(|(question, answer)| semantic::PairVectors::of(&model, question, answer))
+    .collect();
+    let neighbours = semantic::neighbours(&vectors, model.dims());
+    let first: Vec<usize> = neighbours[0].iter().map(|(other, _)| *other).collect();
+    assert_eq!(first.first(), Some(&1), "{:?}", neighbours[0]);
+    assert!(neighbours[0].windows(2).all(|w| w[0].1 >= w[1].1), "closest first: {:?}", neighbours[0]);
+    assert!(neighbours[3].iter().all(|(other, _)| *other != 4), "8080 and 9090 differ: {:?}", neighbours[3]);
+}
