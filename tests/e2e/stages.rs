@@ -198,3 +198,39 @@ fn pair_stages_return_typed_errors_for_out_of_range_config() {
         ("invalid-config".to_string(), "validate-export".to_string())
     );
 }
+
+fn qa_pair(id: &str, question: &str, answer: &str) -> types::Pair {
+    types::Pair {
+        id: id.to_string(),
+        task: types::TaskType::FactualQa,
+        turns: vec![
+            types::Turn { role: types::Role::User, content: question.to_string() },
+            types::Turn { role: types::Role::Assistant, content: answer.to_string() },
+        ],
+        evidence: Vec::new(),
+        difficulty: types::Difficulty::Easy,
+        content_type: types::ContentType::Conceptual,
+        chunk_index: 0,
+    }
+}
+
+#[test]
+fn diversify_component_drops_a_paraphrase_with_its_embedded_model() {
+    // The embedding table and tokenizer are compiled into the component;
+    // this runs them under wasm32, not only natively.
+    let stages = stages(Limits::default());
+    let pairs = [
+        qa_pair("a", "How long are backups kept?", "Backups are kept for thirty days before they are deleted."),
+        qa_pair("b", "For how many days are backups retained?", "Backups are retained thirty days, then deleted."),
+        qa_pair("c", "Which port does the admin API listen on?", "The admin API listens on port 8080."),
+        qa_pair("d", "On which port does the admin API listen?", "The admin API listens on port 9090."),
+    ];
+    let config = RunOptions::new(Vec::new(), std::path::PathBuf::new()).diversify;
+    let result = stages.diversify(&pairs, config).expect("dedups");
+    let kept: Vec<&str> = result.kept.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(kept, ["a", "c", "d"]);
+    assert_eq!(result.dropped.len(), 1);
+    assert_eq!(result.dropped[0].id, "b");
+    assert_eq!(result.dropped[0].reason, types::DropReason::SemanticDuplicate);
+    assert_eq!(result.dropped[0].duplicate_of.as_deref(), Some("a"));
+}
