@@ -145,23 +145,24 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
         document: "diversify".to_string(),
         detail: format!("the embedded embedding model: {}", error.0),
     })?;
-    let (kept, vectors, dropped) = semantic_pass(std::mem::take(&mut result.kept), &model, config.semantic_threshold);
+    let (kept, vectors, keys, dropped) =
+        semantic_pass(std::mem::take(&mut result.kept), &model, config.semantic_threshold);
     result.dropped.extend(dropped);
-    let (kept, dropped) = balance::balance(kept, || semantic::neighbours(&vectors, model.dims()), config);
+    let (kept, dropped) = balance::balance(kept, || semantic::neighbours(&vectors, &keys), config);
     result.kept = kept;
     result.dropped.extend(dropped);
     Ok(result)
 }
 
+/// What the semantic pass kept (pairs, their vectors and band keys, index
+/// for index) and dropped.
+type SemanticPass = (Vec<Pair>, Vec<semantic::PairVectors>, Vec<Vec<semantic::BandKey>>, Vec<DroppedPair>);
+
 /// Drops pairs whose question and answer both reach `threshold` against a
-/// kept pair's; returns the kept pairs with their vectors, and the drops.
-fn semantic_pass(
-    pairs: Vec<Pair>,
-    model: &embedding::StaticModel,
-    threshold: f32,
-) -> (Vec<Pair>, Vec<semantic::PairVectors>, Vec<DroppedPair>) {
+/// kept pair's; returns the kept pairs with their vectors and keys, and the drops.
+fn semantic_pass(pairs: Vec<Pair>, model: &embedding::StaticModel, threshold: f32) -> SemanticPass {
     let mut index = semantic::SemanticIndex::new(model.dims());
-    let (mut kept, mut vectors, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut kept, mut vectors, mut kept_keys, mut dropped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for pair in pairs {
         let questions: Vec<&str> =
             pair.turns.iter().filter(|t| t.role == brightrun_types::Role::User).map(|t| t.content.as_str()).collect();
@@ -180,11 +181,12 @@ fn semantic_pass(
             });
             continue;
         }
-        index.insert(kept.len(), keys);
+        index.insert(kept.len(), keys.clone());
+        kept_keys.push(keys);
         vectors.push(pair_vectors);
         kept.push(pair);
     }
-    (kept, vectors, dropped)
+    (kept, vectors, kept_keys, dropped)
 }
 
 /// Lower-case words joined by single spaces; punctuation dropped.

@@ -5,10 +5,12 @@
 //! of two documents with different answers is two facts, not one; the
 //! numbers, because an embedding places "port 8080" next to "port 9090".
 //!
-//! Candidates come from random-hyperplane LSH (Charikar 2002) over the
-//! question vectors: `BANDS` bands of `BITS` sign bits, each band's key
-//! also holding a hash of the pair's numbers, so pairs that state different
-//! numbers never meet. Two questions at cosine 0.9 (25.8°) agree on a bit
+//! Candidates come from random-hyperplane LSH (Charikar 2002) over each
+//! pair's question and answer vectors summed (so pairs asking a similar
+//! question of different texts do not crowd out the real matches):
+//! `BANDS` bands of `BITS` sign bits, each band's key also holding a hash
+//! of the pair's numbers, so pairs that state different numbers never
+//! meet. Two vectors at cosine 0.9 (25.8°) agree on a bit
 //! with probability 1 − θ/π ≈ 0.856, so they share a band with probability
 //! 1 − (1 − 0.856^10)^16 ≈ 0.98 (0.999 at cosine 0.95); at cosine 0.5 that
 //! falls to 0.017 per band. 160 planes rather than 24 × 12 = 288 for the same
@@ -26,6 +28,17 @@ use crate::embedding::{StaticModel, cosine};
 pub const BANDS: usize = 16;
 /// Sign bits per band.
 pub const BITS: usize = 10;
+/// Most members a bucket holds. Where many pairs say nearly the same thing
+/// without being duplicates (one paragraph under twelve product names), a
+/// bucket would otherwise grow with the corpus and every new pair would be
+/// compared with all of it: on the generated 100 MB corpus that made the
+/// pass quadratic. A pair left out of a full bucket is still found through
+/// its other bands' buckets, unless all of them are full.
+pub const MAX_BUCKET: usize = 256;
+/// Most candidates compared exactly per pair: those sharing the most bands.
+/// A pair at cosine 0.9 shares about 3.4 of the 16 bands, one at 0.5 about
+/// 0.3, so the true matches rank first.
+pub const MAX_CANDIDATES: usize = 64;
 
 /// The vectors of one pair, and the numbers it states.
 pub struct PairVectors {
@@ -33,6 +46,10 @@ pub struct PairVectors {
     pub question: Vec<f32>,
     /// The answers joined.
     pub answer: Vec<f32>,
+    /// Question and answer together (their normalised sum): what the LSH
+    /// keys hash, so the candidates are pairs close on both halves rather
+    /// than every pair asking a similar question of another text.
+    pub combined: Vec<f32>,
     /// Digit runs in the question and the answer, sorted and deduplicated.
     numbers: Vec<String>,
     /// A hash of `numbers`: part of every LSH key, so pairs that state
@@ -51,7 +68,13 @@ impl PairVectors {
         numbers.sort_unstable();
         numbers.dedup();
         let numbers_key = xxh3_64(numbers.join(" ").as_bytes());
-        PairVectors { question: model.embed(question), answer: model.embed(answer), numbers, numbers_key }
+        let (question, answer) = (model.embed(question), model.embed(answer));
+        let mut combined: Vec<f32> = question.iter().zip(&answer).map(|(q, a)| q + a).collect();
+        let norm = combined.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            combined.iter_mut().for_each(|v| *v /= norm);
+        }
+        PairVectors { question, answer, combined, numbers, numbers_key }
     }
 
     /// The smaller of the question and answer similarities (the pair is as
@@ -102,26 +125,44 @@ impl SemanticIndex {
         (0..BANDS)
             .map(|band| {
                 let bits = (0..BITS).zip(planes.by_ref()).fold(0u64, |bits, (bit, plane)| {
-                    if cosine(plane, &pair.question) >= 0.0 { bits | 1 << bit } else { bits }
+                    if cosine(plane, &pair.combined) >= 0.0 { bits | 1 << bit } else { bits }
                 });
                 xxh3_64_with_seed(&(bits | (band as u64) << 32).to_le_bytes(), pair.numbers_key)
             })
             .collect()
     }
 
-    /// Members sharing a band with `keys`, in insertion order.
+    /// Members sharing a band with `keys`: the [`MAX_CANDIDATES`] sharing
+    /// the most bands (the count of shared bands grows with similarity, so
+    /// these are the likeliest matches), returned in insertion order so the
+    /// first kept pair of a group is found first.
     pub fn candidates(&self, keys: &[BandKey]) -> Vec<usize> {
-        let mut out: Vec<usize> =
+        let mut members: Vec<usize> =
             keys.iter().flat_map(|key| self.buckets.get(key).into_iter().flatten()).copied().collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        members.sort_unstable();
+        let mut shared: Vec<(usize, usize)> = Vec::new();
+        for member in members {
+            match shared.last_mut() {
+                Some((last, count)) if *last == member => *count += 1,
+                _ => shared.push((member, 1)),
+            }
+        }
+        if shared.len() > MAX_CANDIDATES {
+            shared.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            shared.truncate(MAX_CANDIDATES);
+            shared.sort_unstable();
+        }
+        shared.into_iter().map(|(member, _)| member).collect()
     }
 
-    /// Adds member `index` under `keys`.
+    /// Adds member `index` under `keys`; a bucket already holding
+    /// [`MAX_BUCKET`] members takes no more.
     pub fn insert(&mut self, index: usize, keys: Vec<BandKey>) {
         for key in keys {
-            self.buckets.entry(key).or_default().push(index);
+            let bucket = self.buckets.entry(key).or_default();
+            if bucket.len() < MAX_BUCKET {
+                bucket.push(index);
+            }
         }
     }
 }
@@ -138,9 +179,11 @@ pub const MAX_NEIGHBOURS: usize = 16;
 /// (pairs at similarity 0, such as those stating other numbers, left out):
 /// what of it is said elsewhere in the set. Balance drops the pair with the
 /// closest living neighbour first.
-pub fn neighbours(vectors: &[PairVectors], dims: usize) -> Vec<Neighbours> {
-    let mut index = SemanticIndex::new(dims);
-    let keys: Vec<Vec<BandKey>> = vectors.iter().map(|v| index.keys(v)).collect();
+///
+/// `keys[i]` are `vectors[i]`'s band keys, as [`SemanticIndex::keys`] gave
+/// them in the dedup pass (the projections are not worth doing twice).
+pub fn neighbours(vectors: &[PairVectors], keys: &[Vec<BandKey>]) -> Vec<Neighbours> {
+    let mut index = SemanticIndex { planes: Vec::new(), dims: 0, buckets: HashMap::new() };
     for (member, member_keys) in keys.iter().enumerate() {
         index.insert(member, member_keys.clone());
     }

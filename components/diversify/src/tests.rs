@@ -212,9 +212,37 @@ fn lists_neighbours_closest_first_and_leaves_out_other_numbers() {
     .iter()
     .map(|(question, answer)| semantic::PairVectors::of(&model, question, answer))
     .collect();
-    let neighbours = semantic::neighbours(&vectors, model.dims());
+    let index = semantic::SemanticIndex::new(model.dims());
+    let keys: Vec<Vec<semantic::BandKey>> = vectors.iter().map(|v| index.keys(v)).collect();
+    let neighbours = semantic::neighbours(&vectors, &keys);
     let first: Vec<usize> = neighbours[0].iter().map(|(other, _)| *other).collect();
     assert_eq!(first.first(), Some(&1), "{:?}", neighbours[0]);
     assert!(neighbours[0].windows(2).all(|w| w[0].1 >= w[1].1), "closest first: {:?}", neighbours[0]);
     assert!(neighbours[3].iter().all(|(other, _)| *other != 4), "8080 and 9090 differ: {:?}", neighbours[3]);
+}
+
+#[test]
+fn bounds_buckets_and_compares_the_pairs_sharing_most_bands() {
+    use semantic::{MAX_BUCKET, MAX_CANDIDATES, SemanticIndex};
+    // 300 members under the same 16 keys: each bucket stops at MAX_BUCKET,
+    // and a lookup compares at most MAX_CANDIDATES of them.
+    let mut index = SemanticIndex::new(4);
+    let keys: Vec<u64> = (0..16).collect();
+    for member in 0..300 {
+        index.insert(member, keys.clone());
+    }
+    let found = index.candidates(&keys);
+    assert_eq!(found.len(), MAX_CANDIDATES);
+    assert!(found.iter().all(|member| *member < MAX_BUCKET));
+    assert!(found.windows(2).all(|w| w[0] < w[1]), "insertion order");
+
+    // One member sharing three bands outranks a hundred sharing one.
+    let mut index = SemanticIndex::new(4);
+    for member in 0..100 {
+        index.insert(member, vec![1000 + member as u64, 0]);
+    }
+    index.insert(500, vec![0, 1, 2]);
+    let found = index.candidates(&[0, 1, 2]);
+    assert_eq!(found.len(), MAX_CANDIDATES);
+    assert_eq!(found.last(), Some(&500), "{found:?}");
 }

@@ -371,7 +371,16 @@ mod tests {
         assert!(config.problem().is_some_and(|p| p.contains("max_tokens")));
         let config = JobConfig { max_task_share: Some(0.0), ..JobConfig::default() };
         assert!(config.problem().is_some_and(|p| p.contains("max_task_share")));
+        let config = JobConfig { semantic_threshold: Some(1.5), ..JobConfig::default() };
+        assert!(config.problem().is_some_and(|p| p.contains("semantic_threshold")));
         assert_eq!(JobConfig::default().problem(), None);
+    }
+
+    #[test]
+    fn a_job_can_set_the_semantic_threshold() {
+        let config: JobConfig = serde_json::from_str(r#"{"semantic_threshold": 0.95}"#).expect("a known key");
+        assert_eq!(config.apply(JobSettings::default()).diversify.semantic_threshold, 0.95);
+        assert_eq!(JobSettings::default().diversify.semantic_threshold, DEFAULT_SEMANTIC_THRESHOLD);
     }
 
     #[test]
