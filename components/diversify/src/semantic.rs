@@ -55,6 +55,10 @@ pub struct PairVectors {
     /// A hash of `numbers`: part of every LSH key, so pairs that state
     /// different numbers (similarity 0) never meet as candidates.
     numbers_key: u64,
+    /// Whether the answer negates an odd number of times: "WAL works over a
+    /// network filesystem" and "WAL does not work over a network filesystem"
+    /// score 0.995, so the embedding alone would call them one fact.
+    negated: bool,
 }
 
 impl PairVectors {
@@ -68,24 +72,36 @@ impl PairVectors {
         numbers.sort_unstable();
         numbers.dedup();
         let numbers_key = xxh3_64(numbers.join(" ").as_bytes());
+        let negated = negations(answer) % 2 == 1;
         let (question, answer) = (model.embed(question), model.embed(answer));
         let mut combined: Vec<f32> = question.iter().zip(&answer).map(|(q, a)| q + a).collect();
         let norm = combined.iter().map(|v| v * v).sum::<f32>().sqrt();
         if norm > 0.0 {
             combined.iter_mut().for_each(|v| *v /= norm);
         }
-        PairVectors { question, answer, combined, numbers, numbers_key }
+        PairVectors { question, answer, combined, numbers, numbers_key, negated }
     }
 
     /// The smaller of the question and answer similarities (the pair is as
     /// close to another as its less similar half); 0 when they state
-    /// different numbers.
+    /// different numbers or one answer negates where the other does not.
     pub fn similarity(&self, other: &PairVectors) -> f32 {
-        if self.numbers_key != other.numbers_key || self.numbers != other.numbers {
+        if self.numbers_key != other.numbers_key || self.numbers != other.numbers || self.negated != other.negated {
             return 0.0;
         }
         cosine(&self.question, &other.question).min(cosine(&self.answer, &other.answer))
     }
+}
+
+/// Negation words in `text`: a closed list, and any word ending in "n't".
+fn negations(text: &str) -> usize {
+    const NEGATIONS: [&str; 9] = ["not", "no", "never", "cannot", "none", "nothing", "neither", "nor", "without"];
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .filter(|word| {
+            let word = word.to_lowercase().replace('\u{2019}', "'");
+            NEGATIONS.contains(&word.as_str()) || word.ends_with("n't")
+        })
+        .count()
 }
 
 /// An LSH key: a band's sign bits, the band and the pair's numbers, hashed.
