@@ -46,7 +46,7 @@ pub fn caps_valid(config: &DiversifyConfig) -> bool {
 fn redundancy(neighbours: &[Neighbours], alive: &[bool], index: usize) -> f32 {
     neighbours
         .get(index)
-        .and_then(|list| list.iter().find(|(other, _)| alive[*other]))
+        .and_then(|list| list.iter().find(|(other, _)| alive.get(*other).copied().unwrap_or(false)))
         .map_or(0.0, |(_, similarity)| similarity.max(0.0))
 }
 

@@ -59,11 +59,13 @@ fn permute(a: u64, b: u64, x: u64) -> u32 {
     (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32
 }
 
-/// Drops exact and near-duplicate pairs from `pairs`.
+/// Drops exact, near and semantic duplicates from `pairs`, then balances
+/// what is left (see the crate docs for the passes).
 ///
 /// `Err` is `InvalidConfig` when a config value is out of range: zero
 /// shingle size, bands or rows, more than 1024 hashes, or a threshold or
-/// share outside (0, 1].
+/// share outside (0, 1]; `Corrupt` when the embedding table compiled into
+/// the crate does not load (a broken build, not bad input).
 pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<DiversifyResult> {
     let hashes = config.bands.saturating_mul(config.rows);
     if config.shingle_words == 0

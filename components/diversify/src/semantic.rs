@@ -197,20 +197,24 @@ pub const MAX_NEIGHBOURS: usize = 16;
 /// closest living neighbour first.
 ///
 /// `keys[i]` are `vectors[i]`'s band keys, as [`SemanticIndex::keys`] gave
-/// them in the dedup pass (the projections are not worth doing twice).
+/// them in the dedup pass (the projections are not worth doing twice); a
+/// pair without keys, or keys without a pair, has no neighbours.
 pub fn neighbours(vectors: &[PairVectors], keys: &[Vec<BandKey>]) -> Vec<Neighbours> {
     let mut index = SemanticIndex { planes: Vec::new(), dims: 0, buckets: HashMap::new() };
-    for (member, member_keys) in keys.iter().enumerate() {
+    let keyed = vectors.len().min(keys.len());
+    for (member, member_keys) in keys.iter().take(keyed).enumerate() {
         index.insert(member, member_keys.clone());
     }
-    keys.iter()
+    vectors
+        .iter()
         .enumerate()
-        .map(|(member, member_keys)| {
+        .map(|(member, vector)| {
+            let Some(member_keys) = keys.get(member) else { return Vec::new() };
             let mut near: Neighbours = index
                 .candidates(member_keys)
                 .into_iter()
                 .filter(|other| *other != member)
-                .map(|other| (other, vectors[member].similarity(&vectors[other])))
+                .filter_map(|other| Some((other, vector.similarity(vectors.get(other)?))))
                 .filter(|(_, similarity)| *similarity > 0.0)
                 .collect();
             near.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -219,6 +219,10 @@ fn lists_neighbours_closest_first_and_leaves_out_other_numbers() {
     assert_eq!(first.first(), Some(&1), "{:?}", neighbours[0]);
     assert!(neighbours[0].windows(2).all(|w| w[0].1 >= w[1].1), "closest first: {:?}", neighbours[0]);
     assert!(neighbours[3].iter().all(|(other, _)| *other != 4), "8080 and 9090 differ: {:?}", neighbours[3]);
+    // Keys for fewer pairs than there are vectors: the rest have no neighbours, nothing panics.
+    let short = semantic::neighbours(&vectors, &keys[..2]);
+    assert_eq!(short.len(), vectors.len());
+    assert!(short[2..].iter().all(Vec::is_empty));
 }
 
 #[test]
