@@ -163,14 +163,13 @@ type SemanticPass = (Vec<Pair>, Vec<semantic::PairVectors>, Vec<Vec<semantic::Ba
 /// Drops pairs whose question and answer both reach `threshold` against a
 /// kept pair's; returns the kept pairs with their vectors and keys, and the drops.
 fn semantic_pass(pairs: Vec<Pair>, model: &embedding::StaticModel, threshold: f32) -> SemanticPass {
-    let mut index = semantic::SemanticIndex::new(model.dims());
+    let hyperplanes = semantic::Hyperplanes::new(model.dims());
+    let mut buckets = semantic::Buckets::default();
     let (mut kept, mut vectors, mut kept_keys, mut dropped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for pair in pairs {
-        let questions: Vec<&str> =
-            pair.turns.iter().filter(|t| t.role == brightrun_types::Role::User).map(|t| t.content.as_str()).collect();
-        let pair_vectors = semantic::PairVectors::of(model, &questions.join("\n"), &pair.answer());
-        let keys = index.keys(&pair_vectors);
-        let duplicate = index
+        let pair_vectors = semantic::PairVectors::of(model, &pair.questions(), &pair.answer());
+        let keys = hyperplanes.keys(&pair_vectors);
+        let duplicate = buckets
             .candidates(&keys)
             .into_iter()
             .find(|candidate| pair_vectors.similarity(&vectors[*candidate]) >= threshold);
@@ -183,7 +182,7 @@ fn semantic_pass(pairs: Vec<Pair>, model: &embedding::StaticModel, threshold: f3
             });
             continue;
         }
-        index.insert(kept.len(), keys.clone());
+        buckets.insert(kept.len(), keys.clone());
         kept_keys.push(keys);
         vectors.push(pair_vectors);
         kept.push(pair);

@@ -107,17 +107,16 @@ fn negations(text: &str) -> usize {
 /// An LSH key: a band's sign bits, the band and the pair's numbers, hashed.
 pub type BandKey = u64;
 
-/// An index of kept pairs by the LSH bands of their question vectors.
-pub struct SemanticIndex {
+/// The random hyperplanes that turn a pair's vectors into band keys.
+pub struct Hyperplanes {
     /// `BANDS × BITS` hyperplane normals of `dims` floats each, end to end.
     planes: Vec<f32>,
     dims: usize,
-    buckets: HashMap<BandKey, Vec<usize>>,
 }
 
-impl SemanticIndex {
-    /// An empty index for vectors of `dims` dimensions; the hyperplanes come
-    /// from a fixed seed, so runs and workers agree. Their components are
+impl Hyperplanes {
+    /// Hyperplanes for vectors of `dims` dimensions, from a fixed seed, so
+    /// runs and workers agree. Their components are
     /// standard normal (Box–Muller over two hashes), so a plane's direction
     /// is uniform on the sphere, as the 1 − θ/π agreement needs.
     pub fn new(dims: usize) -> Self {
@@ -131,11 +130,11 @@ impl SemanticIndex {
                 ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
             })
             .collect();
-        SemanticIndex { planes, dims, buckets: HashMap::new() }
+        Hyperplanes { planes, dims }
     }
 
-    /// The band keys of a pair: its question vector's sign bits per band,
-    /// with the band and the pair's numbers mixed in.
+    /// The band keys of a pair: the sign bits of its combined (question +
+    /// answer) vector per band, with the band and the pair's numbers mixed in.
     pub fn keys(&self, pair: &PairVectors) -> Vec<BandKey> {
         let mut planes = self.planes.chunks_exact(self.dims.max(1));
         (0..BANDS)
@@ -147,14 +146,22 @@ impl SemanticIndex {
             })
             .collect()
     }
+}
 
+/// Pairs by their band keys: where LSH candidates come from.
+#[derive(Default)]
+pub struct Buckets {
+    members: HashMap<BandKey, Vec<usize>>,
+}
+
+impl Buckets {
     /// Members sharing a band with `keys`: the [`MAX_CANDIDATES`] sharing
     /// the most bands (the count of shared bands grows with similarity, so
     /// these are the likeliest matches), returned in insertion order so the
     /// first kept pair of a group is found first.
     pub fn candidates(&self, keys: &[BandKey]) -> Vec<usize> {
         let mut members: Vec<usize> =
-            keys.iter().flat_map(|key| self.buckets.get(key).into_iter().flatten()).copied().collect();
+            keys.iter().flat_map(|key| self.members.get(key).into_iter().flatten()).copied().collect();
         members.sort_unstable();
         let mut shared: Vec<(usize, usize)> = Vec::new();
         for member in members {
@@ -175,7 +182,7 @@ impl SemanticIndex {
     /// [`MAX_BUCKET`] members takes no more.
     pub fn insert(&mut self, index: usize, keys: Vec<BandKey>) {
         for key in keys {
-            let bucket = self.buckets.entry(key).or_default();
+            let bucket = self.members.entry(key).or_default();
             if bucket.len() < MAX_BUCKET {
                 bucket.push(index);
             }
@@ -196,21 +203,21 @@ pub const MAX_NEIGHBOURS: usize = 16;
 /// what of it is said elsewhere in the set. Balance drops the pair with the
 /// closest living neighbour first.
 ///
-/// `keys[i]` are `vectors[i]`'s band keys, as [`SemanticIndex::keys`] gave
+/// `keys[i]` are `vectors[i]`'s band keys, as [`Hyperplanes::keys`] gave
 /// them in the dedup pass (the projections are not worth doing twice); a
 /// pair without keys, or keys without a pair, has no neighbours.
 pub fn neighbours(vectors: &[PairVectors], keys: &[Vec<BandKey>]) -> Vec<Neighbours> {
-    let mut index = SemanticIndex { planes: Vec::new(), dims: 0, buckets: HashMap::new() };
+    let mut buckets = Buckets::default();
     let keyed = vectors.len().min(keys.len());
     for (member, member_keys) in keys.iter().take(keyed).enumerate() {
-        index.insert(member, member_keys.clone());
+        buckets.insert(member, member_keys.clone());
     }
     vectors
         .iter()
         .enumerate()
         .map(|(member, vector)| {
             let Some(member_keys) = keys.get(member) else { return Vec::new() };
-            let mut near: Neighbours = index
+            let mut near: Neighbours = buckets
                 .candidates(member_keys)
                 .into_iter()
                 .filter(|other| *other != member)

@@ -212,8 +212,8 @@ fn lists_neighbours_closest_first_and_leaves_out_other_numbers() {
     .iter()
     .map(|(question, answer)| semantic::PairVectors::of(&model, question, answer))
     .collect();
-    let index = semantic::SemanticIndex::new(model.dims());
-    let keys: Vec<Vec<semantic::BandKey>> = vectors.iter().map(|v| index.keys(v)).collect();
+    let hyperplanes = semantic::Hyperplanes::new(model.dims());
+    let keys: Vec<Vec<semantic::BandKey>> = vectors.iter().map(|v| hyperplanes.keys(v)).collect();
     let neighbours = semantic::neighbours(&vectors, &keys);
     let first: Vec<usize> = neighbours[0].iter().map(|(other, _)| *other).collect();
     assert_eq!(first.first(), Some(&1), "{:?}", neighbours[0]);
@@ -227,10 +227,10 @@ fn lists_neighbours_closest_first_and_leaves_out_other_numbers() {
 
 #[test]
 fn bounds_buckets_and_compares_the_pairs_sharing_most_bands() {
-    use semantic::{MAX_BUCKET, MAX_CANDIDATES, SemanticIndex};
+    use semantic::{Buckets, MAX_BUCKET, MAX_CANDIDATES};
     // 300 members under the same 16 keys: each bucket stops at MAX_BUCKET,
     // and a lookup compares at most MAX_CANDIDATES of them.
-    let mut index = SemanticIndex::new(4);
+    let mut index = Buckets::default();
     let keys: Vec<u64> = (0..16).collect();
     for member in 0..300 {
         index.insert(member, keys.clone());
@@ -241,7 +241,7 @@ fn bounds_buckets_and_compares_the_pairs_sharing_most_bands() {
     assert!(found.windows(2).all(|w| w[0] < w[1]), "insertion order");
 
     // One member sharing three bands outranks a hundred sharing one.
-    let mut index = SemanticIndex::new(4);
+    let mut index = Buckets::default();
     for member in 0..100 {
         index.insert(member, vec![1000 + member as u64, 0]);
     }

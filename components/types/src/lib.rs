@@ -509,11 +509,20 @@ impl Pair {
         self.turns.iter().find(|turn| turn.role == Role::User).map_or("", |turn| turn.content.as_str())
     }
 
+    /// The text of all user turns joined by newlines.
+    pub fn questions(&self) -> String {
+        self.joined_turns(Role::User)
+    }
+
     /// The text of all assistant turns joined by newlines.
     pub fn answer(&self) -> String {
-        let answers: Vec<&str> =
-            self.turns.iter().filter(|turn| turn.role == Role::Assistant).map(|turn| turn.content.as_str()).collect();
-        answers.join("\n")
+        self.joined_turns(Role::Assistant)
+    }
+
+    fn joined_turns(&self, role: Role) -> String {
+        let texts: Vec<&str> =
+            self.turns.iter().filter(|turn| turn.role == role).map(|turn| turn.content.as_str()).collect();
+        texts.join("\n")
     }
 }
 
