@@ -55,6 +55,16 @@ impl CacheKey {
         Ok(CacheKey(*hasher.finalize().as_bytes()))
     }
 
+    /// The key of a result that depends on this key's and on `bytes`: the
+    /// next link of a chain, where a stream's `n`-th result depends on every
+    /// batch before it (a deduper's decisions, an exporter's parts).
+    pub fn chained(&self, bytes: &[u8]) -> CacheKey {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.0);
+        hasher.update(bytes);
+        CacheKey(*hasher.finalize().as_bytes())
+    }
+
     /// The key as bytes, for stores.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0

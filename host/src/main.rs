@@ -129,6 +129,10 @@ struct RuntimeArgs {
     /// Cache nothing: recompute every stage and recompile the components.
     #[arg(long, conflicts_with = "cache")]
     no_cache: bool,
+    /// KiB of pairs per batch in the global stages (dedup, validate, export):
+    /// larger batches pay less start-up per pair, smaller ones hold less memory.
+    #[arg(long, default_value_t = brightrun_host::pipeline::DEFAULT_PAIR_BATCH_BYTES >> 10, value_name = "KIB")]
+    pair_batch_kib: usize,
     /// Replace a stage's bundled component: STAGE=PATH (e.g. analyze=my_analyzer.wasm).
     #[arg(long, value_parser = parse_stage_component)]
     stage_component: Vec<(Stage, PathBuf)>,
@@ -366,6 +370,7 @@ impl RuntimeArgs {
         options.limits.memory_bytes = self.memory_limit_mib.saturating_mul(1 << 20);
         options.limits.timeout = Duration::from_secs(self.timeout_secs.max(1));
         options.limits.fuel_base = self.fuel;
+        options.pair_batch_bytes = self.pair_batch_kib.max(1).saturating_mul(1 << 10);
         options.alerts.stage_p95_ms = self.alert_p95_ms;
         options.alerts.peak_memory_mib = self.alert_memory_mib;
         options.cache_dir = if self.no_cache { None } else { self.cache_dir.or(options.cache_dir.take()) };

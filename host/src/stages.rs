@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceAny, ResourceTable};
 use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -385,6 +385,19 @@ impl Stages {
             Ok((instantiate_time, instance)) => (instantiate_time, call(&instance, &mut store)),
             Err(error) => (started.elapsed(), Err(error)),
         };
+        let call = Call { stage, started, instantiate: instantiate_time, fuel, bytes_in };
+        self.settle(call, &store, result, bytes_out)
+    }
+
+    /// Classifies a finished call's outcome and records its metrics.
+    fn settle<T>(
+        &self,
+        call: Call,
+        store: &Store<HostState>,
+        result: wasmtime::Result<Result<T, types::StageError>>,
+        bytes_out: impl FnOnce(&T) -> usize,
+    ) -> Result<T, StageFailure> {
+        let Call { stage, started, instantiate, fuel, bytes_in } = call;
         let consumed = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let limiter = &store.data().limiter;
         let (peak_memory, refused) = (limiter.peak, limiter.refused);
@@ -402,7 +415,7 @@ impl Stages {
         self.metrics.record(InvocationMetrics {
             stage,
             wall: started.elapsed(),
-            instantiate: instantiate_time,
+            instantiate,
             fuel: consumed,
             peak_memory,
             bytes_in,
@@ -410,6 +423,72 @@ impl Stages {
             ok: result.is_ok(),
         });
         result
+    }
+
+    /// Instantiates `stage` in a store kept for a series of calls on the
+    /// resource `open` returns (the streaming interfaces).
+    fn open_session<I>(
+        &self,
+        stage: Stage,
+        instantiate: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<I>,
+        open: impl FnOnce(&I, &mut Store<HostState>) -> wasmtime::Result<Result<ResourceAny, types::StageError>>,
+    ) -> Result<Session<I>, StageFailure> {
+        let started = Instant::now();
+        let fuel = self.loaded.limits.fuel_for(0);
+        let mut store = match self.store(stage, 0) {
+            Ok(store) => store,
+            Err(error) => return Err(StageFailure::Host { stage, message: format!("{error:#}") }),
+        };
+        let (instance, instantiate_time, result) = match instantiate(&mut store) {
+            Ok(instance) => {
+                let instantiate_time = started.elapsed();
+                let result = open(&instance, &mut store);
+                (Some(instance), instantiate_time, result)
+            }
+            Err(error) => (None, started.elapsed(), Err(error)),
+        };
+        let call = Call { stage, started, instantiate: instantiate_time, fuel, bytes_in: 0 };
+        let handle = self.settle(call, &store, result, |_| 0)?;
+        let Some(instance) = instance else {
+            return Err(StageFailure::Host { stage, message: "opened without an instance".to_string() });
+        };
+        Ok(Session { stages: self.clone(), stage, store, instance, handle, bytes_added: 0, broken: None })
+    }
+
+    /// Opens a deduper: diversify over a stream of batches.
+    pub fn deduper(&self, config: types::DiversifyConfig) -> Result<Deduper, StageFailure> {
+        self.open_session(
+            Stage::Diversify,
+            |store| self.loaded.diversify.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_diversify_stream().deduper().call_open(store, config),
+        )
+        .map(Deduper)
+    }
+
+    /// Opens an exporter: validate-export's second half over a stream of validated batches.
+    pub fn exporter(&self, config: &types::ExportConfig) -> Result<Exporter, StageFailure> {
+        self.open_session(
+            Stage::ValidateExport,
+            |store| self.loaded.validate_export.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_validate_stream().exporter().call_open(store, config),
+        )
+        .map(Exporter)
+    }
+
+    /// Validates one batch of pairs (validate-export's first half); batches
+    /// need nothing of each other, so they run in parallel.
+    pub fn validate(
+        &self,
+        pairs: &[types::Pair],
+        config: &types::ExportConfig,
+    ) -> Result<types::Validated, StageFailure> {
+        self.invoke(
+            Stage::ValidateExport,
+            pairs.iter().map(pair_bytes).sum(),
+            |store| self.loaded.validate_export.instantiate(store),
+            |instance, store| instance.brightrun_pipeline_validate_stream().call_validate(store, pairs, config),
+            |validated| validated.passed.iter().map(|v| pair_bytes(&v.pair)).sum(),
+        )
     }
 
     fn classify_trap(
@@ -546,4 +625,116 @@ fn analysis_bytes(analysis: &types::Analysis) -> usize {
 fn pair_bytes(pair: &types::Pair) -> usize {
     pair.turns.iter().map(|t| t.content.len()).sum::<usize>()
         + pair.evidence.iter().map(|e| e.text.len()).sum::<usize>()
+}
+
+/// What [`Stages::settle`] needs to know of a call.
+struct Call {
+    stage: Stage,
+    started: Instant,
+    instantiate: std::time::Duration,
+    fuel: u64,
+    bytes_in: usize,
+}
+
+/// One component instance kept for a series of calls on one resource: a
+/// store whose fuel and deadline are renewed per call, each call measured.
+/// A trap leaves the instance unusable, so every later call fails with it.
+pub struct Session<I> {
+    stages: Stages,
+    stage: Stage,
+    store: Store<HostState>,
+    instance: I,
+    handle: ResourceAny,
+    /// Payload bytes passed in so far: the budget of calls that work over all of it.
+    bytes_added: usize,
+    broken: Option<StageFailure>,
+}
+
+impl<I> Session<I> {
+    fn call<T>(
+        &mut self,
+        bytes_in: usize,
+        call: impl FnOnce(&I, &mut Store<HostState>, ResourceAny) -> wasmtime::Result<Result<T, types::StageError>>,
+        bytes_out: impl FnOnce(&T) -> usize,
+    ) -> Result<T, StageFailure> {
+        if let Some(failure) = &self.broken {
+            return Err(failure.clone());
+        }
+        let started = Instant::now();
+        let limits = self.stages.loaded.limits;
+        let fuel = limits.fuel_for(bytes_in);
+        let prepared = self.store.set_fuel(fuel);
+        if let Err(error) = prepared {
+            return Err(StageFailure::Host { stage: self.stage, message: format!("{error:#}") });
+        }
+        self.store.set_epoch_deadline(limits.deadline_ticks());
+        self.store.data_mut().limiter.refused = false;
+        let result = call(&self.instance, &mut self.store, self.handle);
+        let trapped = result.is_err();
+        let settled = Call { stage: self.stage, started, instantiate: std::time::Duration::ZERO, fuel, bytes_in };
+        let result = self.stages.settle(settled, &self.store, result, bytes_out);
+        if let (true, Err(failure)) = (trapped, &result) {
+            self.broken = Some(failure.clone());
+        }
+        result
+    }
+}
+
+/// A deduper in the diversify component (see `diversify-stream` in `wit/`).
+pub struct Deduper(Session<diversify::DiversifyComponent>);
+
+impl Deduper {
+    /// Decides each pair against every pair kept before it: `None` keeps it.
+    pub fn add(&mut self, pairs: &[types::Pair]) -> Result<Vec<Option<types::DroppedPair>>, StageFailure> {
+        let bytes = pairs.iter().map(pair_bytes).sum();
+        self.0.bytes_added += bytes;
+        self.0.call(
+            bytes,
+            |instance, store, handle| {
+                instance.brightrun_pipeline_diversify_stream().deduper().call_add(store, handle, pairs)
+            },
+            Vec::len,
+        )
+    }
+
+    /// The pairs balance drops as over-represented; its budget is that of every pair added.
+    pub fn finish(&mut self) -> Result<Vec<types::DroppedPair>, StageFailure> {
+        let bytes = self.0.bytes_added;
+        self.0.call(
+            bytes,
+            |instance, store, handle| {
+                instance.brightrun_pipeline_diversify_stream().deduper().call_finish(store, handle).map(Ok)
+            },
+            Vec::len,
+        )
+    }
+}
+
+/// An exporter in the validate-export component (see `validate-stream` in `wit/`).
+pub struct Exporter(Session<validate_export::ValidateExportComponent>);
+
+impl Exporter {
+    /// Drops repeated questions from the next validated batch and renders the rest.
+    pub fn add(&mut self, batch: &types::Validated) -> Result<types::ExportPart, StageFailure> {
+        let bytes = batch.passed.iter().map(|v| pair_bytes(&v.pair)).sum();
+        self.0.bytes_added += bytes;
+        self.0.call(
+            bytes,
+            |instance, store, handle| {
+                instance.brightrun_pipeline_validate_stream().exporter().call_add(store, handle, batch).map(Ok)
+            },
+            |part| part.files.iter().map(|f| f.contents.len()).sum(),
+        )
+    }
+
+    /// The closing parts and the quality figures.
+    pub fn finish(&mut self) -> Result<types::ExportResult, StageFailure> {
+        self.0.call(
+            0,
+            |instance, store, handle| {
+                instance.brightrun_pipeline_validate_stream().exporter().call_finish(store, handle).map(Ok)
+            },
+            |result| result.files.iter().map(|f| f.contents.len()).sum(),
+        )
+    }
 }

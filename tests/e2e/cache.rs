@@ -102,6 +102,70 @@ fn reuses_every_stage_result_and_recomputes_only_the_edited_document() {
     assert!(misses(&figures, "generate") > 100, "{figures:?}");
 }
 
+/// Every dataset file of a run, by name.
+fn dataset_files(out: &Path) -> Vec<(String, String)> {
+    [
+        "alpaca.json",
+        "sharegpt.json",
+        "openai.jsonl",
+        "completion.jsonl",
+        "pairs.jsonl",
+        "dataset_info.json",
+        "README.md",
+    ]
+    .iter()
+    .map(|name| (name.to_string(), std::fs::read_to_string(out.join(name)).expect("dataset file")))
+    .collect()
+}
+
+#[test]
+fn global_stages_stream_in_batches_and_resume_their_cached_chain() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let input = work.path().join("corpus");
+    copy_examples(&input);
+    let cache = work.path().join("cache");
+    // 32 KiB batches: the examples' pairs make a dozen or more.
+    let small = ["--quiet", "--pair-batch-kib", "32"];
+
+    let whole = work.path().join("whole");
+    assert!(run(&[&input], &whole, &cache, &["--quiet", "--no-cache"]).status.success());
+    let batched = work.path().join("batched");
+    let output = run(&[&input], &batched, &cache, &small);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(dataset_files(&batched), dataset_files(&whole), "batches change nothing in the dataset");
+    let report = json(&batched.join("report.json"));
+    let calls = |stage: &str| {
+        report["stages"]
+            .as_array()
+            .expect("stages")
+            .iter()
+            .find(|s| s["stage"] == stage)
+            .map_or(0, |s| s["invocations"].as_u64().unwrap_or(0))
+    };
+    // One open, one add per batch and one finish on each instance, plus the validate calls.
+    assert!(calls("diversify") > 10, "{}", report["stages"]);
+    assert!(calls("validate-export") > 10, "{}", report["stages"]);
+    assert_eq!(report["counts"], json(&whole.join("report.json"))["counts"]);
+
+    // Edit the last document: the chain hits up to its pairs, then misses,
+    // and the pass starts again to rebuild the instance's state.
+    let edited = input.join("sqlite-wal.md");
+    let mut text = std::fs::read_to_string(&edited).expect("read");
+    text.push_str("\n\n## Checkpoint starvation\n\nA checkpoint cannot finish while a reader holds an old snapshot, because the WAL frames it needs must stay.\n");
+    std::fs::write(&edited, text).expect("write");
+    let resumed = work.path().join("resumed");
+    let output = run(&[&input], &resumed, &cache, &small);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let figures = cache_figures(&resumed);
+    for stage in ["diversify", "validate-export"] {
+        assert!(hits(&figures, stage) > 0 && misses(&figures, stage) > 0, "{stage}: {figures:?}");
+    }
+    let fresh = work.path().join("fresh");
+    assert!(run(&[&input], &fresh, &cache, &["--quiet", "--no-cache", "--pair-batch-kib", "32"]).status.success());
+    assert_eq!(dataset_files(&resumed), dataset_files(&fresh), "a resumed chain gives the dataset of a fresh run");
+    assert!(dataset(&resumed).contains("holds an old snapshot"), "the edit reaches the dataset");
+}
+
 #[test]
 fn recomputes_corrupt_entries_instead_of_trusting_them() {
     let work = tempfile::tempdir().expect("temp dir");

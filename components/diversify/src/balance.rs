@@ -13,7 +13,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use brightrun_types::{DiversifyConfig, DropReason, DroppedPair, Pair};
+use brightrun_types::{ContentType, Difficulty, DiversifyConfig, DropReason, DroppedPair, Pair, TaskType};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::semantic::Neighbours;
@@ -31,7 +31,77 @@ pub const DEFAULT_MAX_DIFFICULTY_SHARE: f32 = 0.7;
 pub const MIN_PAIRS_TO_BALANCE: usize = 100;
 
 /// What a pair is counted as in one dimension: its task, content type or difficulty.
-type Category = fn(&Pair) -> &'static str;
+type Category<T> = fn(&T) -> &'static str;
+
+/// What balance needs of a kept pair: its id and its three categories.
+pub trait Balanced {
+    /// The pair's id.
+    fn id(&self) -> &str;
+    /// Its task.
+    fn task(&self) -> TaskType;
+    /// Its content type.
+    fn content_type(&self) -> ContentType;
+    /// Its difficulty.
+    fn difficulty(&self) -> Difficulty;
+    /// The id, given up for the drop record.
+    fn into_id(self) -> String;
+}
+
+impl Balanced for Pair {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn task(&self) -> TaskType {
+        self.task
+    }
+    fn content_type(&self) -> ContentType {
+        self.content_type
+    }
+    fn difficulty(&self) -> Difficulty {
+        self.difficulty
+    }
+    fn into_id(self) -> String {
+        self.id
+    }
+}
+
+/// A kept pair as the streaming deduper remembers it: no text, only what balance counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The pair's id.
+    pub id: String,
+    /// Its task.
+    pub task: TaskType,
+    /// Its content type.
+    pub content_type: ContentType,
+    /// Its difficulty.
+    pub difficulty: Difficulty,
+}
+
+impl Member {
+    /// What balance needs of `pair`.
+    pub fn of(pair: &Pair) -> Member {
+        Member { id: pair.id.clone(), task: pair.task, content_type: pair.content_type, difficulty: pair.difficulty }
+    }
+}
+
+impl Balanced for Member {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn task(&self) -> TaskType {
+        self.task
+    }
+    fn content_type(&self) -> ContentType {
+        self.content_type
+    }
+    fn difficulty(&self) -> Difficulty {
+        self.difficulty
+    }
+    fn into_id(self) -> String {
+        self.id
+    }
+}
 
 /// Whether every cap is in (0, 1].
 pub fn caps_valid(config: &DiversifyConfig) -> bool {
@@ -55,20 +125,20 @@ fn redundancy(neighbours: &[Neighbours], alive: &[bool], index: usize) -> f32 {
 /// the module docs). `neighbours()` gives, for each `kept[i]`, its nearest
 /// other pairs with their similarity, closest first; it is called only when
 /// some category is over its cap, since finding neighbours is most of the cost.
-pub fn balance(
-    kept: Vec<Pair>,
+pub fn balance<T: Balanced>(
+    kept: Vec<T>,
     neighbours: impl FnOnce() -> Vec<Neighbours>,
     config: &DiversifyConfig,
-) -> (Vec<Pair>, Vec<DroppedPair>) {
+) -> (Vec<T>, Vec<DroppedPair>) {
     if kept.len() < MIN_PAIRS_TO_BALANCE {
         return (kept, Vec::new());
     }
     let mut find_neighbours = Some(neighbours);
     let mut neighbours: Vec<Neighbours> = Vec::new();
-    let dimensions: [(f32, Category); 3] = [
-        (config.max_task_share, |p| p.task.as_str()),
-        (config.max_content_share, |p| p.content_type.as_str()),
-        (config.max_difficulty_share, |p| p.difficulty.as_str()),
+    let dimensions: [(f32, Category<T>); 3] = [
+        (config.max_task_share, |p| p.task().as_str()),
+        (config.max_content_share, |p| p.content_type().as_str()),
+        (config.max_difficulty_share, |p| p.difficulty().as_str()),
     ];
     let mut alive = vec![true; kept.len()];
     let mut alive_count = kept.len();
@@ -104,7 +174,9 @@ pub fn balance(
                 // otherwise it goes back with its new score.
                 let mut heap: BinaryHeap<(u32, Reverse<u64>, usize)> = (0..kept.len())
                     .filter(|i| alive[*i] && key(&kept[*i]) == category)
-                    .map(|i| (redundancy(&neighbours, &alive, i).to_bits(), Reverse(xxh3_64(kept[i].id.as_bytes())), i))
+                    .map(|i| {
+                        (redundancy(&neighbours, &alive, i).to_bits(), Reverse(xxh3_64(kept[i].id().as_bytes())), i)
+                    })
                     .collect();
                 let mut removed = 0;
                 while removed < excess {
@@ -131,7 +203,7 @@ pub fn balance(
         if keep {
             out.push(pair);
         } else {
-            dropped.push(DroppedPair { id: pair.id, reason: DropReason::OverRepresented, duplicate_of: None });
+            dropped.push(DroppedPair { id: pair.into_id(), reason: DropReason::OverRepresented, duplicate_of: None });
         }
     }
     (out, dropped)

@@ -60,13 +60,36 @@ fn permute(a: u64, b: u64, x: u64) -> u32 {
 }
 
 /// Drops exact, near and semantic duplicates from `pairs`, then balances
-/// what is left (see the crate docs for the passes).
+/// what is left (see the crate docs for the passes): a [`Deduper`] over one batch.
 ///
 /// `Err` is `InvalidConfig` when a config value is out of range: zero
 /// shingle size, bands or rows, more than 1024 hashes, or a threshold or
 /// share outside (0, 1]; `Corrupt` when the embedding table compiled into
 /// the crate does not load (a broken build, not bad input).
 pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<DiversifyResult> {
+    let mut deduper = Deduper::new(config)?;
+    let decisions = deduper.add(&pairs)?;
+    let mut result = DiversifyResult::default();
+    let mut kept = Vec::new();
+    for (pair, decision) in pairs.into_iter().zip(decisions) {
+        match decision {
+            Some(dropped) => result.dropped.push(dropped),
+            None => kept.push(pair),
+        }
+    }
+    let balanced: HashSet<String> = deduper.finish().into_iter().map(|d| d.id).collect();
+    for pair in kept {
+        if balanced.contains(&pair.id) {
+            result.dropped.push(DroppedPair { id: pair.id, reason: DropReason::OverRepresented, duplicate_of: None });
+        } else {
+            result.kept.push(pair);
+        }
+    }
+    Ok(result)
+}
+
+/// `InvalidConfig` unless every setting is in range (see [`diversify`]).
+pub fn check_config(config: &DiversifyConfig) -> Result<()> {
     let hashes = config.bands.saturating_mul(config.rows);
     if config.shingle_words == 0
         || hashes == 0
@@ -90,27 +113,81 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
             ),
         });
     }
-    let permutations = permutations(hashes as usize);
-    let mut result = DiversifyResult::default();
-    let mut exact_seen: HashMap<u64, String> = HashMap::new();
-    let mut buckets: HashMap<(u32, u64), Vec<usize>> = HashMap::new();
-    let mut kept_signatures: Vec<Vec<u32>> = Vec::new();
+    Ok(())
+}
 
-    for pair in pairs {
+/// Dedup over a stream of batches: each pair is decided against every pair
+/// kept before it, in this batch or an earlier one, so batching does not
+/// change a decision. It remembers fingerprints of the kept pairs (hashes,
+/// MinHash signatures, embedding vectors, categories), never their text.
+pub struct Deduper {
+    config: DiversifyConfig,
+    permutations: Vec<(u64, u64)>,
+    /// Exact keys of the pairs that passed the near pass, to the first one's id.
+    exact_seen: HashMap<u64, String>,
+    /// LSH buckets of MinHash bands, to indexes into `near_kept`.
+    buckets: HashMap<(u32, u64), Vec<usize>>,
+    /// Signature and id of each pair that passed the near pass.
+    near_kept: Vec<(Vec<u32>, String)>,
+    /// Loaded at the first pair: an empty run never pays for the table.
+    model: Option<embedding::StaticModel>,
+    hyperplanes: Option<semantic::Hyperplanes>,
+    semantic_buckets: semantic::Buckets,
+    /// Vectors, band keys and categories of each pair that passed every pass.
+    vectors: Vec<semantic::PairVectors>,
+    keys: Vec<Vec<semantic::BandKey>>,
+    members: Vec<balance::Member>,
+}
+
+impl Deduper {
+    /// A deduper for `config`; `InvalidConfig` as [`diversify`] gives it.
+    pub fn new(config: &DiversifyConfig) -> Result<Deduper> {
+        check_config(config)?;
+        Ok(Deduper {
+            config: *config,
+            permutations: permutations(config.bands.saturating_mul(config.rows) as usize),
+            exact_seen: HashMap::new(),
+            buckets: HashMap::new(),
+            near_kept: Vec::new(),
+            model: None,
+            hyperplanes: None,
+            semantic_buckets: semantic::Buckets::default(),
+            vectors: Vec::new(),
+            keys: Vec::new(),
+            members: Vec::new(),
+        })
+    }
+
+    /// Decides each of `pairs` in order: `None` keeps it (for now: [`Deduper::finish`]
+    /// may still drop it to balance), `Some` says why it left. `Corrupt` when
+    /// the embedded table does not load.
+    pub fn add(&mut self, pairs: &[Pair]) -> Result<Vec<Option<DroppedPair>>> {
+        if !pairs.is_empty() && self.model.is_none() {
+            let model = embedding::StaticModel::embedded().map_err(|error| StageError::Corrupt {
+                document: "diversify".to_string(),
+                detail: format!("the embedded embedding model: {}", error.0),
+            })?;
+            self.hyperplanes = Some(semantic::Hyperplanes::new(model.dims()));
+            self.model = Some(model);
+        }
+        Ok(pairs.iter().map(|pair| self.decide(pair)).collect())
+    }
+
+    /// The exact, near and semantic passes for one pair.
+    fn decide(&mut self, pair: &Pair) -> Option<DroppedPair> {
         let text = format!("{}\n{}", pair.question(), pair.answer());
         let normalised = normalise(&text);
         let exact_key = xxh3_64(normalised.as_bytes());
-        if let Some(first) = exact_seen.get(&exact_key) {
-            result.dropped.push(DroppedPair {
-                id: pair.id,
-                reason: DropReason::ExactDuplicate,
-                duplicate_of: Some(first.clone()),
-            });
-            continue;
+        let dropped = |reason, first: &str| {
+            Some(DroppedPair { id: pair.id.clone(), reason, duplicate_of: Some(first.to_string()) })
+        };
+        if let Some(first) = self.exact_seen.get(&exact_key) {
+            return dropped(DropReason::ExactDuplicate, first);
         }
-        let signature = signature(&normalised, config.shingle_words as usize, &permutations);
+        let rows = self.config.rows as usize;
+        let signature = signature(&normalised, self.config.shingle_words as usize, &self.permutations);
         let band_keys: Vec<(u32, u64)> = signature
-            .chunks(config.rows as usize)
+            .chunks(rows)
             .enumerate()
             .map(|(band, rows)| {
                 let bytes: Vec<u8> = rows.iter().flat_map(|value| value.to_le_bytes()).collect();
@@ -119,75 +196,52 @@ pub fn diversify(pairs: Vec<Pair>, config: &DiversifyConfig) -> Result<Diversify
             .collect();
         let mut candidates: HashSet<usize> = HashSet::new();
         for key in &band_keys {
-            if let Some(members) = buckets.get(key) {
+            if let Some(members) = self.buckets.get(key) {
                 candidates.extend(members.iter().copied());
             }
         }
         let mut candidates: Vec<usize> = candidates.into_iter().collect();
         candidates.sort_unstable();
-        let duplicate =
-            candidates.into_iter().find(|kept| similarity(&signature, &kept_signatures[*kept]) >= config.threshold);
-        if let Some(kept) = duplicate {
-            result.dropped.push(DroppedPair {
-                id: pair.id,
-                reason: DropReason::NearDuplicate,
-                duplicate_of: Some(result.kept[kept].id.clone()),
-            });
-            continue;
+        let near = candidates.into_iter().find_map(|kept| {
+            let (kept_signature, id) = self.near_kept.get(kept)?;
+            (similarity(&signature, kept_signature) >= self.config.threshold).then_some(id)
+        });
+        if let Some(first) = near {
+            return dropped(DropReason::NearDuplicate, first);
         }
-        let index = result.kept.len();
+        let index = self.near_kept.len();
         for key in band_keys {
-            buckets.entry(key).or_default().push(index);
+            self.buckets.entry(key).or_default().push(index);
         }
-        exact_seen.insert(exact_key, pair.id.clone());
-        kept_signatures.push(signature);
-        result.kept.push(pair);
-    }
-    let model = embedding::StaticModel::embedded().map_err(|error| StageError::Corrupt {
-        document: "diversify".to_string(),
-        detail: format!("the embedded embedding model: {}", error.0),
-    })?;
-    let (kept, vectors, keys, dropped) =
-        semantic_pass(std::mem::take(&mut result.kept), &model, config.semantic_threshold);
-    result.dropped.extend(dropped);
-    let (kept, dropped) = balance::balance(kept, || semantic::neighbours(&vectors, &keys), config);
-    result.kept = kept;
-    result.dropped.extend(dropped);
-    Ok(result)
-}
+        self.exact_seen.insert(exact_key, pair.id.clone());
+        self.near_kept.push((signature, pair.id.clone()));
 
-/// What the semantic pass kept (pairs, their vectors and band keys, index
-/// for index) and dropped.
-type SemanticPass = (Vec<Pair>, Vec<semantic::PairVectors>, Vec<Vec<semantic::BandKey>>, Vec<DroppedPair>);
-
-/// Drops pairs whose question and answer both reach `threshold` against a
-/// kept pair's; returns the kept pairs with their vectors and keys, and the drops.
-fn semantic_pass(pairs: Vec<Pair>, model: &embedding::StaticModel, threshold: f32) -> SemanticPass {
-    let hyperplanes = semantic::Hyperplanes::new(model.dims());
-    let mut buckets = semantic::Buckets::default();
-    let (mut kept, mut vectors, mut kept_keys, mut dropped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for pair in pairs {
+        let (Some(model), Some(hyperplanes)) = (&self.model, &self.hyperplanes) else {
+            // `add` loads both before deciding any pair.
+            return None;
+        };
         let pair_vectors = semantic::PairVectors::of(model, &pair.questions(), &pair.answer());
         let keys = hyperplanes.keys(&pair_vectors);
-        let duplicate = buckets
-            .candidates(&keys)
-            .into_iter()
-            .find(|candidate| pair_vectors.similarity(&vectors[*candidate]) >= threshold);
-        if let Some(first) = duplicate {
-            let first: &Pair = &kept[first];
-            dropped.push(DroppedPair {
-                id: pair.id,
-                reason: DropReason::SemanticDuplicate,
-                duplicate_of: Some(first.id.clone()),
-            });
-            continue;
+        let threshold = self.config.semantic_threshold;
+        let semantic = self.semantic_buckets.candidates(&keys).into_iter().find(|candidate| {
+            self.vectors.get(*candidate).is_some_and(|kept| pair_vectors.similarity(kept) >= threshold)
+        });
+        if let Some(first) = semantic.and_then(|index| self.members.get(index)) {
+            return dropped(DropReason::SemanticDuplicate, &first.id);
         }
-        buckets.insert(kept.len(), keys.clone());
-        kept_keys.push(keys);
-        vectors.push(pair_vectors);
-        kept.push(pair);
+        self.semantic_buckets.insert(self.members.len(), keys.clone());
+        self.keys.push(keys);
+        self.vectors.push(pair_vectors);
+        self.members.push(balance::Member::of(pair));
+        None
     }
-    (kept, vectors, kept_keys, dropped)
+
+    /// Balances the pairs kept so far (see [`balance`]) and returns those
+    /// dropped as over-represented. It changes nothing: asking again gives the same.
+    pub fn finish(&self) -> Vec<DroppedPair> {
+        let (vectors, keys) = (&self.vectors, &self.keys);
+        balance::balance(self.members.clone(), || semantic::neighbours(vectors, keys), &self.config).1
+    }
 }
 
 /// Lower-case words joined by single spaces; punctuation dropped.

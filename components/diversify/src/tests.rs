@@ -323,3 +323,49 @@ fn an_answer_that_negates_is_not_a_duplicate_of_one_that_does_not() {
     assert_eq!(works.similarity(&fails), 0.0);
     assert!(fails.similarity(&never) > 0.9, "both negate: {}", fails.similarity(&never));
 }
+
+#[test]
+fn a_deduper_fed_in_batches_decides_as_one_call_does() {
+    // Exact, near and semantic duplicates spread across batches, and enough
+    // pairs of one task for balance to drop some.
+    let mut pairs = pairs_of(TaskType::FactualQa, "fact", 90);
+    // Other numbers: other facts, kept beside the facts.
+    pairs.extend(pairs_of(TaskType::DefinitionQa, "def", 130).into_iter().skip(100));
+    // Same numbers as fact0..fact4: the embedding sees the same meaning.
+    pairs.extend(pairs_of(TaskType::DefinitionQa, "def", 5).into_iter().map(|mut p| {
+        p.id = format!("alias-{}", p.id);
+        p
+    }));
+    let copies: Vec<Pair> = pairs
+        .iter()
+        .step_by(7)
+        .cloned()
+        .map(|mut p| {
+            p.id.push_str("-copy");
+            p
+        })
+        .collect();
+    pairs.extend(copies);
+    let config =
+        DiversifyConfig { max_task_share: 0.6, max_content_share: 1.0, max_difficulty_share: 1.0, ..DEFAULT_CONFIG };
+    let whole = diversify(pairs.clone(), &config).expect("dedups");
+    for reason in [DropReason::ExactDuplicate, DropReason::SemanticDuplicate, DropReason::OverRepresented] {
+        assert!(whole.dropped.iter().any(|d| d.reason == reason), "{reason:?}: {:?}", whole.dropped);
+    }
+    for size in [1, 16, 50] {
+        let mut deduper = Deduper::new(&config).expect("valid config");
+        let mut dropped = Vec::new();
+        for batch in pairs.chunks(size) {
+            dropped.extend(deduper.add(batch).expect("adds").into_iter().flatten());
+        }
+        dropped.extend(deduper.finish());
+        assert_eq!(
+            deduper.finish().len(),
+            whole.dropped.iter().filter(|d| d.reason == DropReason::OverRepresented).count()
+        );
+        let mut expected = whole.dropped.clone();
+        expected.sort_by(|a, b| a.id.cmp(&b.id));
+        dropped.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(dropped, expected, "batches of {size}");
+    }
+}

@@ -716,6 +716,46 @@ pub struct ExportResult {
     pub quality: Quality,
 }
 
+/// A pair that passed validation, with its scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidatedPair {
+    /// The pair; its answer may have been trimmed to its supported sentences.
+    pub pair: Pair,
+    /// Fidelity to its evidence, 0–1.
+    pub fidelity: f32,
+    /// Tokens of all turns, chat-template overhead included.
+    pub tokens: u32,
+    /// Whether the answer was trimmed to pass.
+    pub repaired: bool,
+}
+
+/// What validating one batch of pairs found.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Validated {
+    /// Pairs received.
+    pub pairs_in: u32,
+    /// Pairs that passed, in input order.
+    pub passed: Vec<ValidatedPair>,
+    /// Pairs a check rejected.
+    pub dropped: Vec<DroppedPair>,
+    /// Received pairs whose fidelity reached the minimum before any repair.
+    pub faithful: u32,
+    /// Ten buckets of 0.1 over received pairs.
+    pub fidelity_histogram: Vec<u32>,
+    /// A few rejected pairs per reason.
+    pub drop_examples: Vec<DropExample>,
+}
+
+/// What an exporter made of one batch: text to append to each file, and
+/// the pairs dropped as repeated questions.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ExportPart {
+    /// Text to append, per file name.
+    pub files: Vec<ExportFile>,
+    /// The batch's drops: validation's, then the repeated questions.
+    pub dropped: Vec<DroppedPair>,
+}
+
 /// A stage's typed failure. Each case names the document (or pair) and says what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]

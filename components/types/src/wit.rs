@@ -585,3 +585,89 @@ impl From<wit::StageError> for domain::StageError {
         }
     }
 }
+
+impl From<domain::DropExample> for wit::DropExample {
+    fn from(e: domain::DropExample) -> Self {
+        wit::DropExample {
+            reason: e.reason.into(),
+            id: e.id,
+            question: e.question,
+            answer: e.answer,
+            fidelity: e.fidelity,
+        }
+    }
+}
+
+impl From<wit::DropExample> for domain::DropExample {
+    fn from(e: wit::DropExample) -> Self {
+        domain::DropExample {
+            reason: e.reason.into(),
+            id: e.id,
+            question: e.question,
+            answer: e.answer,
+            fidelity: e.fidelity,
+        }
+    }
+}
+
+impl From<domain::ExportFile> for wit::ExportFile {
+    fn from(f: domain::ExportFile) -> Self {
+        wit::ExportFile { name: f.name, contents: f.contents }
+    }
+}
+
+impl From<wit::ExportFile> for domain::ExportFile {
+    fn from(f: wit::ExportFile) -> Self {
+        domain::ExportFile { name: f.name, contents: f.contents }
+    }
+}
+
+impl From<domain::ValidatedPair> for wit::ValidatedPair {
+    fn from(v: domain::ValidatedPair) -> Self {
+        wit::ValidatedPair { pair: v.pair.into(), fidelity: v.fidelity, tokens: v.tokens, repaired: v.repaired }
+    }
+}
+
+impl From<wit::ValidatedPair> for domain::ValidatedPair {
+    fn from(v: wit::ValidatedPair) -> Self {
+        domain::ValidatedPair { pair: v.pair.into(), fidelity: v.fidelity, tokens: v.tokens, repaired: v.repaired }
+    }
+}
+
+impl From<domain::Validated> for wit::Validated {
+    fn from(v: domain::Validated) -> Self {
+        wit::Validated {
+            pairs_in: v.pairs_in,
+            passed: convert_all(v.passed),
+            dropped: convert_all(v.dropped),
+            faithful: v.faithful,
+            fidelity_histogram: v.fidelity_histogram,
+            drop_examples: convert_all(v.drop_examples),
+        }
+    }
+}
+
+impl From<wit::Validated> for domain::Validated {
+    fn from(v: wit::Validated) -> Self {
+        domain::Validated {
+            pairs_in: v.pairs_in,
+            passed: convert_all(v.passed),
+            dropped: convert_all(v.dropped),
+            faithful: v.faithful,
+            fidelity_histogram: v.fidelity_histogram,
+            drop_examples: convert_all(v.drop_examples),
+        }
+    }
+}
+
+impl From<domain::ExportPart> for wit::ExportPart {
+    fn from(p: domain::ExportPart) -> Self {
+        wit::ExportPart { files: convert_all(p.files), dropped: convert_all(p.dropped) }
+    }
+}
+
+impl From<wit::ExportPart> for domain::ExportPart {
+    fn from(p: wit::ExportPart) -> Self {
+        domain::ExportPart { files: convert_all(p.files), dropped: convert_all(p.dropped) }
+    }
+}

@@ -14,7 +14,7 @@
 use brightrun_types::{ExportConfig, ExportFile, Quality, Role};
 use serde_json::{Value, json};
 
-use crate::ValidatedPair;
+use brightrun_types::ValidatedPair;
 
 fn role_name(role: Role) -> &'static str {
     role.as_str()
@@ -37,23 +37,43 @@ fn json_lines(rows: impl Iterator<Item = Value>) -> String {
     out
 }
 
-/// A JSON array with one row per line: valid JSON that still diffs well.
-fn json_array(rows: impl Iterator<Item = Value>) -> String {
-    let rows: Vec<String> = rows.map(|row| row.to_string()).collect();
-    if rows.is_empty() {
-        return "[]\n".to_string();
+/// Rows of a JSON array with one row per line (valid JSON that still diffs
+/// well), written in parts: the first row overall opens the array, each
+/// later one follows a comma, and [`closing`] ends it.
+fn json_array_rows(rows: impl Iterator<Item = Value>, mut opened: bool) -> String {
+    let mut out = String::new();
+    for row in rows {
+        out.push_str(if opened { ",\n" } else { "[\n" });
+        opened = true;
+        out.push_str(&row.to_string());
     }
-    format!("[\n{}\n]\n", rows.join(",\n"))
+    out
 }
 
-pub(crate) fn files(pairs: &[ValidatedPair], config: &ExportConfig, quality: &Quality) -> Vec<ExportFile> {
+/// The files' parts for `pairs`; `opened` says whether an earlier part
+/// already holds a row (and so opened the arrays).
+pub(crate) fn rows(pairs: &[ValidatedPair], opened: bool) -> Vec<ExportFile> {
     let file = |name: &str, contents: String| ExportFile { name: name.to_string(), contents };
     vec![
-        file("alpaca.json", json_array(pairs.iter().map(alpaca))),
-        file("sharegpt.json", json_array(pairs.iter().map(sharegpt))),
+        file("alpaca.json", json_array_rows(pairs.iter().map(alpaca), opened)),
+        file("sharegpt.json", json_array_rows(pairs.iter().map(sharegpt), opened)),
         file("openai.jsonl", json_lines(pairs.iter().map(openai))),
         file("completion.jsonl", json_lines(pairs.iter().filter_map(completion))),
         file("pairs.jsonl", json_lines(pairs.iter().map(audit))),
+    ]
+}
+
+/// The last parts: the arrays' ends (or empty arrays when no row was
+/// written), `dataset_info.json` and the card.
+pub(crate) fn closing(opened: bool, config: &ExportConfig, quality: &Quality) -> Vec<ExportFile> {
+    let file = |name: &str, contents: String| ExportFile { name: name.to_string(), contents };
+    let end = if opened { "\n]\n" } else { "[]\n" };
+    vec![
+        file("alpaca.json", end.to_string()),
+        file("sharegpt.json", end.to_string()),
+        file("openai.jsonl", String::new()),
+        file("completion.jsonl", String::new()),
+        file("pairs.jsonl", String::new()),
         file("dataset_info.json", dataset_info(&config.dataset_name)),
         file("README.md", crate::card::render(config, quality)),
     ]

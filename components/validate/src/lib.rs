@@ -17,12 +17,18 @@
 //! 6. not the same question body on the same subject as a pair already
 //!    exported (`repeated-question`), see [`variety`].
 //!
+//! Checks 1–5 look at one pair, so [`validate`] runs on batches in
+//! parallel; check 6 and the files need every pair in order, so an
+//! [`Exporter`] takes the validated batches one after another and hands the
+//! files back in parts. [`validate_export`] is both over one batch.
+//!
 //! Output files: `alpaca.json`, `sharegpt.json`, `openai.jsonl`,
 //! `completion.jsonl`, LLaMA-Factory's `dataset_info.json`, the dataset card
 //! `README.md`, and `pairs.jsonl` for auditing.
 
 mod card;
 mod export;
+mod exporter;
 pub mod fidelity;
 pub mod variety;
 
@@ -31,10 +37,11 @@ mod component;
 
 use brightrun_types::tokenizer::Tokenizer;
 use brightrun_types::{
-    ContentType, Difficulty, DropExample, DropReason, DroppedPair, ExportConfig, ExportResult, Pair, Quality, Result,
-    Role, StageError, TaskType,
+    DropExample, DropReason, DroppedPair, ExportConfig, ExportFile, ExportResult, Pair, Result, Role, StageError,
+    TaskType, Validated, ValidatedPair,
 };
 
+pub use exporter::Exporter;
 pub use fidelity::fidelity;
 
 /// Dropped pairs shown per reason in the quality figures.
@@ -44,23 +51,34 @@ pub const DROP_EXAMPLES_PER_REASON: usize = 3;
 /// counted on top of the content when checking the sequence length.
 pub const MESSAGE_OVERHEAD_TOKENS: usize = 4;
 
-/// A pair that passed every check, with its scores.
-#[derive(Debug, Clone)]
-pub struct ValidatedPair {
-    /// The pair.
-    pub pair: Pair,
-    /// Its fidelity to its evidence, 0–1.
-    pub fidelity: f32,
-    /// Its length in tokens, template overhead included.
-    pub tokens: usize,
-}
-
-/// Validates `pairs` and builds the export files.
+/// Validates `pairs` and builds the export files in one call: [`validate`]
+/// then an [`Exporter`] over the one batch, its parts joined per file.
 ///
 /// `Err` is `InvalidConfig` for a zero sequence length, a minimum fidelity
 /// outside [0, 1] or an empty dataset name. Failing pairs are not errors:
 /// they are listed in `dropped` with their reason.
 pub fn validate_export(pairs: Vec<Pair>, config: &ExportConfig, tokenizer: &Tokenizer) -> Result<ExportResult> {
+    let mut exporter = Exporter::new(config)?;
+    let validated = validate(pairs, config, tokenizer)?;
+    let part = exporter.add(validated);
+    let mut result = exporter.finish();
+    let mut files: Vec<ExportFile> = Vec::new();
+    for file in part.files.into_iter().chain(std::mem::take(&mut result.files)) {
+        match files.iter_mut().find(|f| f.name == file.name) {
+            Some(existing) => existing.contents.push_str(&file.contents),
+            None => files.push(file),
+        }
+    }
+    result.files = files;
+    let mut dropped = part.dropped;
+    dropped.append(&mut result.dropped);
+    result.dropped = dropped;
+    Ok(result)
+}
+
+/// `InvalidConfig` unless the sequence length is positive, the minimum
+/// fidelity in [0, 1] and the dataset name not blank.
+pub fn check_config(config: &ExportConfig) -> Result<()> {
     if config.max_sequence_tokens == 0
         || !(0.0..=1.0).contains(&config.min_fidelity)
         || config.dataset_name.trim().is_empty()
@@ -73,49 +91,48 @@ pub fn validate_export(pairs: Vec<Pair>, config: &ExportConfig, tokenizer: &Toke
             ),
         });
     }
-    let pairs_in = pairs.len();
-    let mut histogram = vec![0u32; 10];
-    let mut faithful = 0usize;
-    let mut repaired = 0usize;
-    let mut accepted: Vec<ValidatedPair> = Vec::new();
-    let mut dropped: Vec<DroppedPair> = Vec::new();
-    let mut examples: Vec<DropExample> = Vec::new();
-    let mut asked = std::collections::HashSet::new();
+    Ok(())
+}
+
+/// Checks 1–5 of the crate docs on each pair, repairing a low-fidelity
+/// answer where its supported sentences pass. Needs no other batch: the
+/// repeated-question check, which does, is the [`Exporter`]'s.
+pub fn validate(pairs: Vec<Pair>, config: &ExportConfig, tokenizer: &Tokenizer) -> Result<Validated> {
+    check_config(config)?;
+    let mut validated = Validated {
+        pairs_in: u32::try_from(pairs.len()).unwrap_or(u32::MAX),
+        fidelity_histogram: vec![0u32; 10],
+        ..Validated::default()
+    };
     for mut pair in pairs {
         let mut score = fidelity(&pair);
-        let mut was_repaired = false;
+        let mut repaired = false;
         let bucket = ((score * 10.0) as usize).min(9);
-        histogram[bucket] += 1;
+        validated.fidelity_histogram[bucket] += 1;
         if score >= config.min_fidelity {
-            faithful += 1;
+            validated.faithful += 1;
         } else if let Some(fixed) = fidelity::repair(&pair, config.min_fidelity) {
             let fixed_score = fidelity(&fixed);
             if fixed_score >= config.min_fidelity {
                 (pair, score) = (fixed, fixed_score);
-                was_repaired = true;
+                repaired = true;
             }
         }
         let tokens = pair_tokens(&pair, tokenizer);
-        let reason = check(&pair, score, tokens, config)
-            .or_else(|| (!asked.insert(variety::question_key(&pair))).then_some(DropReason::RepeatedQuestion));
-        match reason {
+        match check(&pair, score, tokens, config) {
             Some(reason) => {
-                if examples.iter().filter(|e| e.reason == reason).count() < DROP_EXAMPLES_PER_REASON {
-                    examples.push(drop_example(&pair, reason, score));
+                if validated.drop_examples.iter().filter(|e| e.reason == reason).count() < DROP_EXAMPLES_PER_REASON {
+                    validated.drop_examples.push(drop_example(&pair, reason, score));
                 }
-                dropped.push(DroppedPair { id: pair.id, reason, duplicate_of: None });
+                validated.dropped.push(DroppedPair { id: pair.id, reason, duplicate_of: None });
             }
             None => {
-                repaired += usize::from(was_repaired);
-                accepted.push(ValidatedPair { pair, fidelity: score, tokens });
+                let tokens = u32::try_from(tokens).unwrap_or(u32::MAX);
+                validated.passed.push(ValidatedPair { pair, fidelity: score, tokens, repaired });
             }
         }
     }
-    let mut quality = quality(pairs_in, faithful, histogram, &accepted);
-    quality.repaired = u32::try_from(repaired).unwrap_or(u32::MAX);
-    quality.drop_examples = examples;
-    let files = export::files(&accepted, config, &quality);
-    Ok(ExportResult { files, dropped, quality })
+    Ok(validated)
 }
 
 /// `text` cut to about `limit` characters at a character boundary.
@@ -216,43 +233,6 @@ pub fn has_markup(text: &str) -> bool {
             let hashes = line.chars().take_while(|c| *c == '#').count();
             (1..=6).contains(&hashes) && line[hashes..].starts_with(' ')
         })
-}
-
-fn quality(pairs_in: usize, faithful: usize, histogram: Vec<u32>, accepted: &[ValidatedPair]) -> Quality {
-    let as_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    let count_by = |matches: &dyn Fn(&Pair) -> bool| as_u32(accepted.iter().filter(|v| matches(&v.pair)).count());
-    let tasks = TaskType::ALL
-        .iter()
-        .map(|task| (*task, count_by(&|p: &Pair| p.task == *task)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    let content_types = ContentType::ALL
-        .iter()
-        .map(|kind| (*kind, count_by(&|p: &Pair| p.content_type == *kind)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    let difficulties = Difficulty::ALL
-        .iter()
-        .map(|level| (*level, count_by(&|p: &Pair| p.difficulty == *level)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    let out = accepted.len();
-    let mean = |sum: f64| if out == 0 { 0.0 } else { (sum / out as f64) as f32 };
-    Quality {
-        pairs_in: as_u32(pairs_in),
-        pairs_out: as_u32(out),
-        mean_fidelity: mean(accepted.iter().map(|v| f64::from(v.fidelity)).sum()),
-        faithful_share: if pairs_in == 0 { 0.0 } else { faithful as f32 / pairs_in as f32 },
-        fidelity_histogram: histogram,
-        tasks,
-        content_types,
-        difficulties,
-        mean_tokens: mean(accepted.iter().map(|v| v.tokens as f64).sum()),
-        max_tokens: as_u32(accepted.iter().map(|v| v.tokens).max().unwrap_or(0)),
-        repaired: 0,
-        question_variety: variety::variety(accepted.iter().map(|v| &v.pair)),
-        drop_examples: Vec::new(),
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use brightrun_types::{Evidence, Span, Turn};
+use brightrun_types::{ContentType, Difficulty, Evidence, Span, Turn};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -325,4 +325,68 @@ fn drops_the_same_question_body_on_the_same_subject_and_measures_variety() {
     let variety = &result.quality.question_variety;
     assert_eq!(variety.templates, 2, "\"when is deleted\" (two tasks share it) and \"at what point does get deleted\"");
     assert!(variety.distinct_bigrams > 0.5 && variety.distinct_bigrams <= 1.0, "{variety:?}");
+}
+
+#[test]
+fn batches_through_an_exporter_give_the_files_and_figures_of_one_call() {
+    // Repeated questions across batches, a repair, drops of several reasons.
+    let mut reworded = qa("reworded", "The journal is deleted when the transaction commits.");
+    reworded.turns[0].content = "At what point does the journal get deleted?".into();
+    let mut pairs = vec![
+        qa("first", EVIDENCE),
+        qa("invented", "Backups run nightly. They go to tape."),
+        qa("same", "The journal is deleted when the transaction commits."),
+        reworded,
+        qa("repairable", "The journal is deleted when the transaction commits. It is kept on tape for years."),
+        qa("markup", "The journal is **deleted** when the transaction commits."),
+    ];
+    let mut other_task = qa("other-task", "The journal is deleted when the transaction commits.");
+    other_task.task = TaskType::FactualQa;
+    pairs.push(other_task);
+    let whole = validate_export(pairs.clone(), &config(), tokenizer()).expect("exports");
+    assert!(whole.quality.pairs_out >= 3, "{:?}", whole.quality);
+
+    for size in [1, 2, 3] {
+        let mut exporter = Exporter::new(&config()).expect("valid config");
+        let mut files: Vec<ExportFile> = Vec::new();
+        let mut dropped = Vec::new();
+        for batch in pairs.chunks(size) {
+            let validated = validate(batch.to_vec(), &config(), tokenizer()).expect("validates");
+            let part = exporter.add(validated);
+            dropped.extend(part.dropped);
+            for file in part.files {
+                match files.iter_mut().find(|f| f.name == file.name) {
+                    Some(existing) => existing.contents.push_str(&file.contents),
+                    None => files.push(file),
+                }
+            }
+        }
+        let end = exporter.finish();
+        for file in end.files {
+            match files.iter_mut().find(|f| f.name == file.name) {
+                Some(existing) => existing.contents.push_str(&file.contents),
+                None => files.push(file),
+            }
+        }
+        assert_eq!(files, whole.files, "batches of {size}");
+        assert_eq!(end.quality, whole.quality, "batches of {size}");
+        let mut ids: Vec<&str> = dropped.iter().map(|d| d.id.as_str()).collect();
+        let mut whole_ids: Vec<&str> = whole.dropped.iter().map(|d| d.id.as_str()).collect();
+        ids.sort_unstable();
+        whole_ids.sort_unstable();
+        assert_eq!(ids, whole_ids, "batches of {size}");
+    }
+    let alpaca: Value = serde_json::from_str(&whole.files[0].contents).expect("alpaca.json parses");
+    assert_eq!(alpaca.as_array().map(Vec::len), Some(whole.quality.pairs_out as usize));
+}
+
+#[test]
+fn an_exporter_that_saw_no_pair_writes_empty_arrays_and_files() {
+    let exporter = Exporter::new(&config()).expect("valid config");
+    let end = exporter.finish();
+    let contents = |name: &str| end.files.iter().find(|f| f.name == name).map(|f| f.contents.clone());
+    assert_eq!(contents("alpaca.json").as_deref(), Some("[]\n"));
+    assert_eq!(contents("sharegpt.json").as_deref(), Some("[]\n"));
+    assert_eq!(contents("openai.jsonl").as_deref(), Some(""));
+    assert_eq!(end.quality.pairs_out, 0);
 }

@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 
 use brightrun_types::{Pair, QuestionVariety, Role};
+use xxhash_rust::xxh3::xxh3_128;
 
 use crate::fidelity::words;
 
@@ -42,19 +43,50 @@ pub fn question_key(pair: &Pair) -> (String, String, String) {
 
 /// Variety figures over `pairs`.
 pub fn variety<'a>(pairs: impl Iterator<Item = &'a Pair>) -> QuestionVariety {
-    let mut bodies = HashSet::new();
-    let mut bigrams = HashSet::new();
-    let mut total = 0usize;
-    for pair in pairs {
-        bodies.insert(body_and_subject(pair).0);
+    let mut counter = VarietyCounter::default();
+    pairs.for_each(|pair| counter.add(pair));
+    counter.figures()
+}
+
+/// Variety figures built one pair at a time. Bodies and bigrams are kept as
+/// 128-bit hashes, so memory grows by 16 bytes per distinct one, not by its text.
+#[derive(Debug, Default)]
+pub struct VarietyCounter {
+    bodies: HashSet<u128>,
+    bigrams: HashSet<u128>,
+    total_bigrams: usize,
+}
+
+impl VarietyCounter {
+    /// Counts `pair`'s question body and word pairs.
+    pub fn add(&mut self, pair: &Pair) {
+        self.bodies.insert(xxh3_128(body_and_subject(pair).0.as_bytes()));
         let words = words(&questions(pair));
         for window in words.windows(2) {
-            bigrams.insert((window[0].clone(), window[1].clone()));
-            total += 1;
+            self.bigrams.insert(hash_fields(&[&window[0], &window[1]]));
+            self.total_bigrams += 1;
         }
     }
-    QuestionVariety {
-        templates: u32::try_from(bodies.len()).unwrap_or(u32::MAX),
-        distinct_bigrams: if total == 0 { 0.0 } else { bigrams.len() as f32 / total as f32 },
+
+    /// The figures over every pair added.
+    pub fn figures(&self) -> QuestionVariety {
+        QuestionVariety {
+            templates: u32::try_from(self.bodies.len()).unwrap_or(u32::MAX),
+            distinct_bigrams: if self.total_bigrams == 0 {
+                0.0
+            } else {
+                self.bigrams.len() as f32 / self.total_bigrams as f32
+            },
+        }
     }
+}
+
+/// A 128-bit hash of `fields`, each prefixed by its length so no two lists collide by concatenation.
+pub fn hash_fields(fields: &[&str]) -> u128 {
+    let mut bytes = Vec::new();
+    for field in fields {
+        bytes.extend_from_slice(&(field.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(field.as_bytes());
+    }
+    xxh3_128(&bytes)
 }

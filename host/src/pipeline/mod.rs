@@ -6,6 +6,9 @@
 //! the report with a typed error and the run goes on; only a run that cannot
 //! start (a missing input path, a component that does not load) is an `Err`.
 
+mod global;
+mod spill;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,6 +41,8 @@ pub use brightrun_types::job::{
     DEFAULT_MAX_CONTENT_SHARE, DEFAULT_MAX_DIFFICULTY_SHARE, DEFAULT_MAX_TASK_SHARE, DEFAULT_SEMANTIC_THRESHOLD,
     ExportFormat, JobSettings,
 };
+
+pub use global::DEFAULT_PAIR_BATCH_BYTES;
 
 /// LLM requests in flight at once unless `--llm-concurrency` says otherwise:
 /// enough to keep two workers busy while a request waits, few enough for a
@@ -91,6 +96,8 @@ pub struct RunOptions {
     pub cache_max_bytes: Option<u64>,
     /// Components that replace the embedded ones, by stage.
     pub stage_components: BTreeMap<Stage, PathBuf>,
+    /// Pair JSON per batch in the global stages (see [`DEFAULT_PAIR_BATCH_BYTES`]).
+    pub pair_batch_bytes: usize,
     /// Documents are named by their path relative to this folder (the
     /// server's upload folder), else by their path as found.
     pub names_relative_to: Option<PathBuf>,
@@ -131,6 +138,7 @@ impl RunOptions {
             cache_url: None,
             cache_max_bytes: Some(DEFAULT_CACHE_MAX_BYTES),
             stage_components: BTreeMap::new(),
+            pair_batch_bytes: DEFAULT_PAIR_BATCH_BYTES,
             names_relative_to: None,
         }
         .with_settings(&JobSettings::default())
@@ -347,14 +355,28 @@ impl Runtime {
         let cache = self.cache.as_ref().map(StageCache::scoped);
         let run = Run { stages: &stages, cache: cache.as_ref(), options, progress };
         let choices = self.choices(&files);
-        let outcomes: Vec<DocumentOutcome> =
-            self.pool.install(|| windows(&files).into_iter().flat_map(|window| process_window(&run, window)).collect());
+        std::fs::create_dir_all(&options.out)
+            .with_context(|| format!("creating the output folder {}", options.out.display()))?;
+        // Pairs go to disk window by window: memory holds one window's, not the corpus's.
+        let mut spill = spill::Spill::new(&options.out)?;
+        let mut generated = Distributions::default();
+        let mut outcomes: Vec<DocumentOutcome> = Vec::with_capacity(files.len());
+        for window in windows(&files) {
+            for mut outcome in self.pool.install(|| process_window(&run, window)) {
+                for pair in std::mem::take(&mut outcome.pairs) {
+                    count_generated(&mut generated, &pair);
+                    spill.push(&pair)?;
+                }
+                outcomes.push(outcome);
+            }
+        }
         if progress.cancelled() {
             // Finished documents are in the cache: a re-run resumes from them.
             let _ = cache.as_ref().map(StageCache::flush);
             return Err(RunError::Cancelled);
         }
-        finish(&run, FinishedDocuments { outcomes, choices, jobs: self.jobs, started })
+        let finished = FinishedDocuments { outcomes, spill, generated, choices, jobs: self.jobs, started };
+        self.pool.install(|| finish(&run, finished))
     }
 
     /// The choices made for this run's files, with their reasons.
@@ -381,7 +403,11 @@ impl Runtime {
 
 /// What the per-document part of a run hands to the global stages.
 struct FinishedDocuments {
+    /// The documents' reports and errors; their pairs are in `spill`.
     outcomes: Vec<DocumentOutcome>,
+    spill: spill::Spill,
+    /// Pairs generated, per task, content type and difficulty.
+    generated: Distributions,
     choices: Vec<Choice>,
     jobs: usize,
     started: Instant,
@@ -389,11 +415,10 @@ struct FinishedDocuments {
 
 /// The global stages (dedup, validate and export), then the files and the report.
 fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunError> {
-    let FinishedDocuments { outcomes, choices, jobs, started } = finished;
+    let FinishedDocuments { outcomes, mut spill, generated, choices, jobs, started } = finished;
     let (stages, cache, options, progress) = (run.stages, run.cache, run.options, run.progress);
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    let mut pairs = Vec::new();
     let mut sources = Vec::new();
     for outcome in outcomes {
         if outcome.report.format.is_some() {
@@ -401,33 +426,13 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         }
         documents.push(outcome.report);
         errors.extend(outcome.errors);
-        pairs.extend(outcome.pairs);
     }
-    let pairs_generated = pairs.len();
-    let mut generated = Distributions::default();
-    for pair in &pairs {
-        *generated.tasks.entry(task_name(pair.task).to_string()).or_default() += 1;
-        *generated.content_types.entry(content_type_name(pair.content_type).to_string()).or_default() += 1;
-        *generated.difficulties.entry(difficulty_name(pair.difficulty).to_string()).or_default() += 1;
-    }
-    let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
+    let pairs_generated = spill.len();
 
     progress.phase("diversify");
-    let diversified =
-        run.cached(Stage::Diversify, &options.diversify, &pairs, || stages.diversify(&pairs, options.diversify));
-    let kept = match diversified {
-        Ok(result) => {
-            for count in &result.counts {
-                *dropped.entry(drop_reason_name(count.reason).to_string()).or_default() += count.count as usize;
-            }
-            result.kept
-        }
-        Err(failure) => {
-            // Dedup is an improvement, not a requirement: keep every pair and say so.
-            errors.push(run_error(Stage::Diversify, failure));
-            pairs
-        }
-    };
+    let deduplicated = global::deduplicate(run, &mut spill)?;
+    let mut dropped = deduplicated.dropped;
+    errors.extend(deduplicated.error);
 
     progress.phase("validate-export");
     let export_config = types::ExportConfig {
@@ -437,15 +442,12 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         sources,
         language_model: options.generate.llm.as_ref().map(|llm| format!("{} at {}", llm.model, llm.base_url)),
     };
-    let validated =
-        run.cached(Stage::ValidateExport, &export_config, &kept, || stages.validate_export(&kept, &export_config));
-    let exported = match validated {
-        Ok(result) => Some(result),
-        Err(failure) => {
-            errors.push(run_error(Stage::ValidateExport, failure));
-            None
-        }
-    };
+    let exported = global::export(run, &mut spill, &deduplicated.kept, &export_config, jobs)?;
+    drop(spill);
+    for (reason, count) in exported.dropped {
+        *dropped.entry(reason).or_default() += count;
+    }
+    errors.extend(exported.errors);
 
     if let Some(Err(error)) = cache.map(StageCache::flush) {
         // A cache that cannot be written costs the next run time, not this run its output.
@@ -456,23 +458,9 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
     }
 
     progress.phase("write");
-    std::fs::create_dir_all(&options.out)
-        .with_context(|| format!("creating the output folder {}", options.out.display()))?;
-    let mut written = Vec::new();
-    let mut quality = None;
-    let mut pairs_exported = 0;
-    if let Some(result) = exported {
-        for count in &result.counts {
-            *dropped.entry(drop_reason_name(count.reason).to_string()).or_default() += count.count as usize;
-        }
-        pairs_exported = result.quality.pairs_out as usize;
-        quality = Some(quality_report(&result.quality));
-        for file in &result.files {
-            let Some(contents) = select_file(file, &options.formats) else { continue };
-            write_file(&options.out, &file.name, &contents)?;
-            written.push(file.name.clone());
-        }
-    }
+    let pairs_exported = exported.quality.as_ref().map_or(0, |q| q.pairs_out as usize);
+    let quality = exported.quality.as_ref().map(quality_report);
+    let mut written = exported.files;
     written.push("report.json".to_string());
     written.push("report.html".to_string());
 
@@ -921,17 +909,20 @@ fn run_error(stage: Stage, failure: StageFailure) -> ErrorReport {
     document_error("(all pairs)", stage, None, failure)
 }
 
+/// Counts `pair` in the generated distributions.
+fn count_generated(generated: &mut Distributions, pair: &types::Pair) {
+    *generated.tasks.entry(task_name(pair.task).to_string()).or_default() += 1;
+    *generated.content_types.entry(content_type_name(pair.content_type).to_string()).or_default() += 1;
+    *generated.difficulties.entry(difficulty_name(pair.difficulty).to_string()).or_default() += 1;
+}
+
 /// The file's contents if `formats` selects it (see [`brightrun_types::job::select_export_file`]).
 fn select_file(file: &types::ExportFile, formats: &[ExportFormat]) -> Option<String> {
     brightrun_types::job::select_export_file(&file.name, &file.contents, formats)
 }
 
 fn write_file(dir: &Path, name: &str, contents: &str) -> anyhow::Result<()> {
-    // Names come from our own component; refuse anything that would leave the folder.
-    if name.contains(['/', '\\']) || name.starts_with('.') || name.is_empty() {
-        anyhow::bail!("refusing to write export file with unsafe name {name:?}");
-    }
-    let path = dir.join(name);
+    let path = global::safe_path(dir, name)?;
     std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))
 }
 
