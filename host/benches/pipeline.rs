@@ -185,6 +185,8 @@ fn bench(label: &str, input: &Path, bytes: u64, work: &Path, cache: &Path) -> f6
             stage.total_ms
         );
     }
+    let phases: Vec<String> = report.profile.phases.iter().map(|p| format!("{} {:.2} s", p.phase, p.seconds)).collect();
+    println!("           phases: {}", phases.join(", "));
     seconds
 }
 

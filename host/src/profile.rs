@@ -32,6 +32,18 @@ pub struct Profile {
     pub recommendations: Vec<String>,
     /// Thresholds crossed.
     pub alerts: Vec<String>,
+    /// Wall time of each phase of the run, in order: the per-document
+    /// stages (parallel), then each global stage; their sum is about the run's time.
+    pub phases: Vec<PhaseTime>,
+}
+
+/// How long one phase of a run took.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTime {
+    /// "documents", "diversify" or "validate-export".
+    pub phase: String,
+    /// Wall time in seconds.
+    pub seconds: f64,
 }
 
 /// Builds the profile from per-stage figures.
@@ -104,6 +116,7 @@ pub fn profile(stages: &[StageStats], cache: &[StageCacheStats], thresholds: &Al
         cache_hit_rate: if lookups > 0 { hits as f64 / lookups as f64 } else { 0.0 },
         recommendations,
         alerts,
+        phases: Vec::new(),
     }
 }
 

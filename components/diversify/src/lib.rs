@@ -231,7 +231,7 @@ impl Deduper {
         }
         self.semantic_buckets.insert(self.members.len(), keys.clone());
         self.keys.push(keys);
-        self.vectors.push(pair_vectors);
+        self.vectors.push(pair_vectors.without_combined());
         self.members.push(balance::Member::of(pair));
         None
     }

@@ -375,7 +375,8 @@ impl Runtime {
             let _ = cache.as_ref().map(StageCache::flush);
             return Err(RunError::Cancelled);
         }
-        let finished = FinishedDocuments { outcomes, spill, generated, choices, jobs: self.jobs, started };
+        let phases = vec![phase_time("documents", started)];
+        let finished = FinishedDocuments { outcomes, spill, generated, choices, jobs: self.jobs, started, phases };
         self.pool.install(|| finish(&run, finished))
     }
 
@@ -411,11 +412,18 @@ struct FinishedDocuments {
     choices: Vec<Choice>,
     jobs: usize,
     started: Instant,
+    /// Wall time of the phases so far.
+    phases: Vec<crate::profile::PhaseTime>,
+}
+
+/// A phase that began at `since` and ends now.
+fn phase_time(phase: &str, since: Instant) -> crate::profile::PhaseTime {
+    crate::profile::PhaseTime { phase: phase.to_string(), seconds: since.elapsed().as_secs_f64() }
 }
 
 /// The global stages (dedup, validate and export), then the files and the report.
 fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunError> {
-    let FinishedDocuments { outcomes, mut spill, generated, choices, jobs, started } = finished;
+    let FinishedDocuments { outcomes, mut spill, generated, choices, jobs, started, mut phases } = finished;
     let (stages, cache, options, progress) = (run.stages, run.cache, run.options, run.progress);
     let mut documents = Vec::new();
     let mut errors = Vec::new();
@@ -430,7 +438,9 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
     let pairs_generated = spill.len();
 
     progress.phase("diversify");
+    let phase_started = Instant::now();
     let deduplicated = global::deduplicate(run, &mut spill)?;
+    phases.push(phase_time("diversify", phase_started));
     let mut dropped = deduplicated.dropped;
     errors.extend(deduplicated.error);
 
@@ -442,7 +452,9 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         sources,
         language_model: options.generate.llm.as_ref().map(|llm| format!("{} at {}", llm.model, llm.base_url)),
     };
+    let phase_started = Instant::now();
     let exported = global::export(run, &mut spill, &deduplicated.kept, &export_config, jobs)?;
+    phases.push(phase_time("validate-export", phase_started));
     drop(spill);
     for (reason, count) in exported.dropped {
         *dropped.entry(reason).or_default() += count;
@@ -485,7 +497,10 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         counts,
         quality,
         generated,
-        profile: crate::profile::profile(&stage_stats, &cache_stats, &options.alerts),
+        profile: crate::profile::Profile {
+            phases,
+            ..crate::profile::profile(&stage_stats, &cache_stats, &options.alerts)
+        },
         stages: stage_stats,
         cache: CacheReport {
             store: cache.and_then(StageCache::describe),
@@ -575,10 +590,11 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Input bytes processed together: documents of a window are ingested,
-/// segmented and analysed before the next window is read, so memory is
-/// bounded by the window, not the corpus (pairs still accumulate until the
-/// global dedup and export).
-pub const WINDOW_BYTES: u64 = 64 << 20;
+/// segmented and analysed before the next window is read, and its pairs then
+/// go to the spill file, so memory is bounded by the window, not the corpus.
+/// 16 MiB keeps a few thousand chunks per window (workers stay busy to its
+/// end) while its documents, chunks and pairs stay a few hundred MiB.
+pub const WINDOW_BYTES: u64 = 16 << 20;
 
 /// Segment calls carry up to this much text (or [`SEGMENT_BATCH_DOCS`]
 /// documents): the tokenizer's start-up (~90 ms) is paid once per batch.
