@@ -177,12 +177,13 @@ fn bench(label: &str, input: &Path, bytes: u64, work: &Path, cache: &Path) -> f6
     }
     for stage in &report.stages {
         println!(
-            "           {:<16} calls {:>6}  p50 {:>8.2} ms  p95 {:>8.2} ms  total {:>9.1} ms",
+            "           {:<16} calls {:>6}  p50 {:>8.2} ms  p95 {:>8.2} ms  total {:>9.1} ms  memory {:>6.1} MiB",
             stage.stage.as_str(),
             stage.invocations,
             stage.p50_ms,
             stage.p95_ms,
-            stage.total_ms
+            stage.total_ms,
+            stage.peak_memory as f64 / f64::from(1 << 20)
         );
     }
     let phases: Vec<String> = report.profile.phases.iter().map(|p| format!("{} {:.2} s", p.phase, p.seconds)).collect();

@@ -40,7 +40,7 @@ pub struct Profile {
 /// How long one phase of a run took.
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseTime {
-    /// "documents", "diversify" or "validate-export".
+    /// "documents" (with dedup beside them), "diversify" (what is left of dedup) or "validate-export".
     pub phase: String,
     /// Wall time in seconds.
     pub seconds: f64,

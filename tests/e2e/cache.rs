@@ -147,8 +147,8 @@ fn global_stages_stream_in_batches_and_resume_their_cached_chain() {
     assert!(calls("validate-export") > 10, "{}", report["stages"]);
     assert_eq!(report["counts"], json(&whole.join("report.json"))["counts"]);
 
-    // Edit the last document: the chain hits up to its pairs, then misses,
-    // and the pass starts again to rebuild the instance's state.
+    // Edit the last document: the chain hits up to its pairs, then misses;
+    // the instance opens and the batches before the miss are replayed into it.
     let edited = input.join("sqlite-wal.md");
     let mut text = std::fs::read_to_string(&edited).expect("read");
     text.push_str("\n\n## Checkpoint starvation\n\nA checkpoint cannot finish while a reader holds an old snapshot, because the WAL frames it needs must stay.\n");

@@ -65,11 +65,12 @@ impl Balanced for Pair {
     }
 }
 
-/// A kept pair as the streaming deduper remembers it: no text, only what balance counts.
-#[derive(Debug, Clone, PartialEq)]
+/// A kept pair as the streaming deduper remembers it: no text, only its
+/// place among the deduper's ids and what balance counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Member {
-    /// The pair's id.
-    pub id: String,
+    /// Its index among the pairs that passed the near pass (where its id is).
+    pub near: u32,
     /// Its task.
     pub task: TaskType,
     /// Its content type.
@@ -79,27 +80,36 @@ pub struct Member {
 }
 
 impl Member {
-    /// What balance needs of `pair`.
-    pub fn of(pair: &Pair) -> Member {
-        Member { id: pair.id.clone(), task: pair.task, content_type: pair.content_type, difficulty: pair.difficulty }
+    /// What balance needs of `pair`, whose id is the deduper's `near`-th.
+    pub fn of(pair: &Pair, near: u32) -> Member {
+        Member { near, task: pair.task, content_type: pair.content_type, difficulty: pair.difficulty }
     }
 }
 
-impl Balanced for Member {
+/// A [`Member`] with its id, for one balance run.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    /// The pair's id.
+    pub id: &'a str,
+    /// The rest of what balance needs.
+    pub member: Member,
+}
+
+impl Balanced for Named<'_> {
     fn id(&self) -> &str {
-        &self.id
+        self.id
     }
     fn task(&self) -> TaskType {
-        self.task
+        self.member.task
     }
     fn content_type(&self) -> ContentType {
-        self.content_type
+        self.member.content_type
     }
     fn difficulty(&self) -> Difficulty {
-        self.difficulty
+        self.member.difficulty
     }
     fn into_id(self) -> String {
-        self.id
+        self.id.to_string()
     }
 }
 

@@ -16,6 +16,13 @@
 //! 4. **Balance**: no task, content type or difficulty above its share of
 //!    the kept pairs; the semantically most redundant go first; see [`balance`].
 //!
+//! The first three passes decide each pair against the pairs kept before
+//! it, so they run over a stream: a [`Deduper`] takes the pairs in batches
+//! and remembers only fingerprints of the kept ones (their ids once, hashes,
+//! MinHash signatures, embedding vectors and categories, in [`multimap`]
+//! buckets), and balances them when asked. [`diversify`] is a deduper over
+//! one batch.
+//!
 //! Defaults ([`DEFAULT_CONFIG`]) follow datatrove's MinHash deduplication
 //! (`datatrove/pipeline/dedup/minhash.py`: 14 buckets × 8 hashes), with
 //! 3-word shingles instead of 5 because training pairs are a few sentences,
@@ -27,6 +34,7 @@ pub mod balance;
 #[cfg(target_arch = "wasm32")]
 mod component;
 pub mod embedding;
+pub mod multimap;
 pub mod semantic;
 
 use std::collections::HashMap;
@@ -123,12 +131,15 @@ pub fn check_config(config: &DiversifyConfig) -> Result<()> {
 pub struct Deduper {
     config: DiversifyConfig,
     permutations: Vec<(u64, u64)>,
-    /// Exact keys of the pairs that passed the near pass, to the first one's id.
-    exact_seen: HashMap<u64, String>,
-    /// LSH buckets of MinHash bands, to indexes into `near_kept`.
-    buckets: HashMap<(u32, u64), Vec<usize>>,
-    /// Signature and id of each pair that passed the near pass.
-    near_kept: Vec<(Vec<u32>, String)>,
+    /// Ids of the pairs that passed the near pass, in order: the one copy
+    /// every other structure points into.
+    ids: Vec<String>,
+    /// Exact keys of those pairs, to the first one's index in `ids`.
+    exact_seen: HashMap<u64, u32>,
+    /// LSH buckets of MinHash bands (band and rows hashed together), to indexes into `ids`.
+    buckets: multimap::MultiMap,
+    /// Their signatures, end to end (`bands × rows` each).
+    signatures: Vec<u32>,
     /// Loaded at the first pair: an empty run never pays for the table.
     model: Option<embedding::StaticModel>,
     hyperplanes: Option<semantic::Hyperplanes>,
@@ -146,9 +157,10 @@ impl Deduper {
         Ok(Deduper {
             config: *config,
             permutations: permutations(config.bands.saturating_mul(config.rows) as usize),
+            ids: Vec::new(),
             exact_seen: HashMap::new(),
-            buckets: HashMap::new(),
-            near_kept: Vec::new(),
+            buckets: multimap::MultiMap::default(),
+            signatures: Vec::new(),
             model: None,
             hyperplanes: None,
             semantic_buckets: semantic::Buckets::default(),
@@ -173,6 +185,11 @@ impl Deduper {
         Ok(pairs.iter().map(|pair| self.decide(pair)).collect())
     }
 
+    /// The id of near-kept pair `index`.
+    fn id(&self, index: u32) -> &str {
+        self.ids.get(index as usize).map_or("", String::as_str)
+    }
+
     /// The exact, near and semantic passes for one pair.
     fn decide(&mut self, pair: &Pair) -> Option<DroppedPair> {
         let text = format!("{}\n{}", pair.question(), pair.answer());
@@ -182,39 +199,41 @@ impl Deduper {
             Some(DroppedPair { id: pair.id.clone(), reason, duplicate_of: Some(first.to_string()) })
         };
         if let Some(first) = self.exact_seen.get(&exact_key) {
-            return dropped(DropReason::ExactDuplicate, first);
+            return dropped(DropReason::ExactDuplicate, self.id(*first));
         }
         let rows = self.config.rows as usize;
+        let hashes = self.permutations.len();
         let signature = signature(&normalised, self.config.shingle_words as usize, &self.permutations);
-        let band_keys: Vec<(u32, u64)> = signature
+        let band_keys: Vec<u64> = signature
             .chunks(rows)
             .enumerate()
             .map(|(band, rows)| {
                 let bytes: Vec<u8> = rows.iter().flat_map(|value| value.to_le_bytes()).collect();
-                (band as u32, xxh3_64(&bytes))
+                xxh3_64_with_seed(&bytes, band as u64)
             })
             .collect();
-        let mut candidates: HashSet<usize> = HashSet::new();
-        for key in &band_keys {
-            if let Some(members) = self.buckets.get(key) {
-                candidates.extend(members.iter().copied());
-            }
-        }
-        let mut candidates: Vec<usize> = candidates.into_iter().collect();
+        let mut candidates: Vec<u32> = band_keys.iter().flat_map(|key| self.buckets.get(*key)).collect();
         candidates.sort_unstable();
-        let near = candidates.into_iter().find_map(|kept| {
-            let (kept_signature, id) = self.near_kept.get(kept)?;
-            (similarity(&signature, kept_signature) >= self.config.threshold).then_some(id)
+        candidates.dedup();
+        let near = candidates.into_iter().find(|kept| {
+            let start = *kept as usize * hashes;
+            self.signatures
+                .get(start..start + hashes)
+                .is_some_and(|kept_signature| similarity(&signature, kept_signature) >= self.config.threshold)
         });
         if let Some(first) = near {
-            return dropped(DropReason::NearDuplicate, first);
+            return dropped(DropReason::NearDuplicate, self.id(first));
         }
-        let index = self.near_kept.len();
+        let Ok(index) = u32::try_from(self.ids.len()) else {
+            // Four billion distinct pairs: past what the index addresses, keep without remembering.
+            return None;
+        };
         for key in band_keys {
-            self.buckets.entry(key).or_default().push(index);
+            self.buckets.insert(key, index, usize::MAX);
         }
-        self.exact_seen.insert(exact_key, pair.id.clone());
-        self.near_kept.push((signature, pair.id.clone()));
+        self.exact_seen.insert(exact_key, index);
+        self.signatures.extend_from_slice(&signature);
+        self.ids.push(pair.id.clone());
 
         let (Some(model), Some(hyperplanes)) = (&self.model, &self.hyperplanes) else {
             // `add` loads both before deciding any pair.
@@ -226,13 +245,13 @@ impl Deduper {
         let semantic = self.semantic_buckets.candidates(&keys).into_iter().find(|candidate| {
             self.vectors.get(*candidate).is_some_and(|kept| pair_vectors.similarity(kept) >= threshold)
         });
-        if let Some(first) = semantic.and_then(|index| self.members.get(index)) {
-            return dropped(DropReason::SemanticDuplicate, &first.id);
+        if let Some(first) = semantic.and_then(|member| self.members.get(member)) {
+            return dropped(DropReason::SemanticDuplicate, self.id(first.near));
         }
-        self.semantic_buckets.insert(self.members.len(), keys.clone());
+        self.semantic_buckets.insert(self.members.len(), &keys);
         self.keys.push(keys);
         self.vectors.push(pair_vectors.without_combined());
-        self.members.push(balance::Member::of(pair));
+        self.members.push(balance::Member::of(pair, index));
         None
     }
 
@@ -240,7 +259,9 @@ impl Deduper {
     /// dropped as over-represented. It changes nothing: asking again gives the same.
     pub fn finish(&self) -> Vec<DroppedPair> {
         let (vectors, keys) = (&self.vectors, &self.keys);
-        balance::balance(self.members.clone(), || semantic::neighbours(vectors, keys), &self.config).1
+        let members: Vec<balance::Named<'_>> =
+            self.members.iter().map(|member| balance::Named { id: self.id(member.near), member: *member }).collect();
+        balance::balance(members, || semantic::neighbours(vectors, keys), &self.config).1
     }
 }
 

@@ -18,11 +18,10 @@
 //! more candidates cost two 128-float dot products each. The first pair of a
 //! group is kept, as in the other passes.
 
-use std::collections::HashMap;
-
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::embedding::{StaticModel, cosine};
+use crate::multimap::MultiMap;
 
 /// LSH bands over the question vectors.
 pub const BANDS: usize = 16;
@@ -158,7 +157,7 @@ impl Hyperplanes {
 /// Pairs by their band keys: where LSH candidates come from.
 #[derive(Default)]
 pub struct Buckets {
-    members: HashMap<BandKey, Vec<usize>>,
+    members: MultiMap,
 }
 
 impl Buckets {
@@ -168,7 +167,7 @@ impl Buckets {
     /// first kept pair of a group is found first.
     pub fn candidates(&self, keys: &[BandKey]) -> Vec<usize> {
         let mut members: Vec<usize> =
-            keys.iter().flat_map(|key| self.members.get(key).into_iter().flatten()).copied().collect();
+            keys.iter().flat_map(|key| self.members.get(*key)).map(|member| member as usize).collect();
         members.sort_unstable();
         let mut shared: Vec<(usize, usize)> = Vec::new();
         for member in members {
@@ -187,12 +186,10 @@ impl Buckets {
 
     /// Adds member `index` under `keys`; a bucket already holding
     /// [`MAX_BUCKET`] members takes no more.
-    pub fn insert(&mut self, index: usize, keys: Vec<BandKey>) {
+    pub fn insert(&mut self, index: usize, keys: &[BandKey]) {
+        let Ok(index) = u32::try_from(index) else { return };
         for key in keys {
-            let bucket = self.members.entry(key).or_default();
-            if bucket.len() < MAX_BUCKET {
-                bucket.push(index);
-            }
+            self.members.insert(*key, index, MAX_BUCKET);
         }
     }
 }
@@ -217,7 +214,7 @@ pub fn neighbours(vectors: &[PairVectors], keys: &[Vec<BandKey>]) -> Vec<Neighbo
     let mut buckets = Buckets::default();
     let keyed = vectors.len().min(keys.len());
     for (member, member_keys) in keys.iter().take(keyed).enumerate() {
-        buckets.insert(member, member_keys.clone());
+        buckets.insert(member, member_keys);
     }
     vectors
         .iter()

@@ -233,7 +233,7 @@ fn bounds_buckets_and_compares_the_pairs_sharing_most_bands() {
     let mut index = Buckets::default();
     let keys: Vec<u64> = (0..16).collect();
     for member in 0..300 {
-        index.insert(member, keys.clone());
+        index.insert(member, &keys);
     }
     let found = index.candidates(&keys);
     assert_eq!(found.len(), MAX_CANDIDATES);
@@ -243,9 +243,9 @@ fn bounds_buckets_and_compares_the_pairs_sharing_most_bands() {
     // One member sharing three bands outranks a hundred sharing one.
     let mut index = Buckets::default();
     for member in 0..100 {
-        index.insert(member, vec![1000 + member as u64, 0]);
+        index.insert(member, &[1000 + member as u64, 0]);
     }
-    index.insert(500, vec![0, 1, 2]);
+    index.insert(500, &[0, 1, 2]);
     let found = index.candidates(&[0, 1, 2]);
     assert_eq!(found.len(), MAX_CANDIDATES);
     assert_eq!(found.last(), Some(&500), "{found:?}");

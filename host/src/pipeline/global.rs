@@ -1,28 +1,31 @@
 //! The global stages over the spilled pairs, in bounded batches:
 //!
-//! 1. **Dedup**: every pair, in order, through one deduper instance
-//!    (`diversify-stream`), which remembers fingerprints of the kept pairs,
-//!    not the pairs; then its balance.
-//! 2. **Export**: the kept pairs, validated in parallel batches
-//!    (`validate-stream.validate`), then through one exporter instance in
-//!    order, whose file parts are appended to the output files as they come.
+//! 1. **Dedup** runs beside the per-document stages: every batch of pairs,
+//!    in order, goes through one deduper instance (`diversify-stream`) as
+//!    soon as its window is done; the deduper remembers fingerprints of the
+//!    kept pairs, not the pairs. Its balance runs when the last batch is in.
+//! 2. **Export**: the kept pairs, read back from the spill, validated in
+//!    parallel batches (`validate-stream.validate`), then through one
+//!    exporter instance in order, whose file parts are appended to the
+//!    output files as they come.
 //!
-//! Both passes are cached as chains: batch `n`'s result is stored under a
-//! key over the settings and batches `0..=n`, since it depends on all of
-//! them. A warm run reads the chain; a run that misses after some hits
-//! starts the pass again without reading the chain, because the instance
-//! must see every batch to hold the right state (validation results, keyed
-//! by their own batch, are still read from the cache).
+//! Both are cached as chains: batch `n`'s result is stored under a key over
+//! the settings and batches `0..=n`, since it depends on all of them. A warm
+//! run reads the chain. A run that misses after some hits (an edited
+//! document) opens the instance and replays the batches before the miss
+//! into it, results unused, since it must have seen them to hold the right
+//! state; validation results, keyed by their own batch, come from the cache then.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use super::spill::{Batch, Spill};
+use super::spill::{Batch, SpillSource};
 use super::{ExportFormat, Run, drop_reason_name, run_error};
 use crate::cache::CacheKey;
 use crate::components::Stage;
@@ -35,12 +38,6 @@ use crate::types;
 /// the host and in the component, stay a few MiB.
 pub const DEFAULT_PAIR_BATCH_BYTES: usize = 4 << 20;
 
-/// A pass finished, or must start again without reading its chain.
-enum Pass<T> {
-    Done(T),
-    Restart,
-}
-
 /// What the dedup pass decided.
 pub(crate) struct Deduplicated {
     /// For each spilled pair, in order, whether it is still in.
@@ -51,123 +48,135 @@ pub(crate) struct Deduplicated {
     pub(crate) error: Option<ErrorReport>,
 }
 
-/// Runs the dedup pass over `spill` (see the module docs).
-pub(crate) fn deduplicate(run: &Run<'_>, spill: &mut Spill) -> Result<Deduplicated> {
-    match dedup_pass(run, spill, true)? {
-        Pass::Done(done) => Ok(done),
-        Pass::Restart => match dedup_pass(run, spill, false)? {
-            Pass::Done(done) => Ok(done),
-            Pass::Restart => anyhow::bail!("the dedup pass asked to restart while not reading its cache"),
-        },
-    }
-}
-
-fn dedup_pass(run: &Run<'_>, spill: &mut Spill, read_cache: bool) -> Result<Pass<Deduplicated>> {
+/// Dedups the batches `batches` brings until it closes (see the module
+/// docs); `spill` holds every pair of every batch received, for replays.
+pub(crate) fn deduplicate(run: &Run<'_>, batches: Receiver<Batch>, spill: &SpillSource) -> Result<Deduplicated> {
     let stage = Stage::Diversify;
     let config = run.options.diversify;
     let cache = run.cache;
     let mut chain = CacheKey::new(stage, run.stages.digest(stage), &config, &"deduper")?;
-    let mut reader = spill.reader()?;
     let mut deduper: Option<Deduper> = None;
-    let mut hits = 0usize;
-    let mut kept: Vec<bool> = Vec::with_capacity(spill.len());
+    let mut kept: Vec<bool> = Vec::new();
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
-    let mut balance_ids: HashSet<String> = HashSet::new();
     let mut ids: Vec<String> = Vec::new();
-    let failure = 'pass: {
-        while let Some(batch) = reader.next_batch(run.options.pair_batch_bytes.max(1), |_, _| true)? {
-            chain = chain.chained(&batch.json);
-            let cached = match (cache, read_cache && deduper.is_none()) {
-                (Some(cache), true) => cache.get::<Vec<Option<types::DroppedPair>>>(stage, &chain),
-                _ => None,
-            };
-            let decisions = match cached.filter(|decisions| decisions.len() == batch.pairs.len()) {
-                Some(decisions) => {
-                    hits += 1;
-                    decisions
-                }
-                None => {
-                    if deduper.is_none() {
-                        if hits > 0 {
-                            return Ok(Pass::Restart);
-                        }
-                        match run.stages.deduper(config) {
-                            Ok(opened) => deduper = Some(opened),
-                            Err(failure) => break 'pass Some(failure),
-                        }
+    let mut failure: Option<StageFailure> = None;
+    for batch in batches {
+        if failure.is_some() {
+            // Keep draining: the sender must not block on a dead receiver.
+            kept.extend(std::iter::repeat_n(true, batch.pairs.len()));
+            continue;
+        }
+        chain = chain.chained(&batch.json);
+        let cached = match (cache, deduper.is_none()) {
+            (Some(cache), true) => cache
+                .get::<Vec<Option<types::DroppedPair>>>(stage, &chain)
+                .filter(|decisions| decisions.len() == batch.pairs.len()),
+            _ => None,
+        };
+        let decisions = match cached {
+            Some(decisions) => decisions,
+            None => {
+                let open = match open_deduper(run, &mut deduper, spill, kept.len()) {
+                    Ok(open) => open,
+                    Err(error) => {
+                        failure = Some(error);
+                        kept.extend(std::iter::repeat_n(true, batch.pairs.len()));
+                        continue;
                     }
-                    let Some(open) = deduper.as_mut() else { break 'pass None };
-                    match open.add(&batch.pairs) {
-                        Ok(decisions) => {
-                            if let Some(cache) = cache {
-                                cache.store(stage, chain, &decisions);
-                            }
-                            decisions
+                };
+                match open.add(&batch.pairs) {
+                    Ok(decisions) => {
+                        if let Some(cache) = cache {
+                            cache.store(stage, chain, &decisions);
                         }
-                        Err(failure) => break 'pass Some(failure),
+                        decisions
                     }
-                }
-            };
-            for (pair, decision) in batch.pairs.into_iter().zip(decisions) {
-                match decision {
-                    Some(drop) => {
-                        *dropped.entry(drop_reason_name(drop.reason).to_string()).or_default() += 1;
-                        kept.push(false);
-                    }
-                    None => {
-                        kept.push(true);
-                        ids.push(pair.id);
+                    Err(error) => {
+                        failure = Some(error);
+                        kept.extend(std::iter::repeat_n(true, batch.pairs.len()));
+                        continue;
                     }
                 }
             }
+        };
+        for (pair, decision) in batch.pairs.into_iter().zip(decisions) {
+            match decision {
+                Some(drop) => {
+                    *dropped.entry(drop_reason_name(drop.reason).to_string()).or_default() += 1;
+                    kept.push(false);
+                }
+                None => {
+                    kept.push(true);
+                    ids.push(pair.id);
+                }
+            }
         }
-        if kept.is_empty() {
-            break 'pass None;
-        }
+    }
+    if failure.is_none() && !kept.is_empty() {
         let finish_key = chain.chained(b"finish");
-        let cached = match (cache, read_cache && deduper.is_none()) {
+        let cached = match (cache, deduper.is_none()) {
             (Some(cache), true) => cache.get::<Vec<types::DroppedPair>>(stage, &finish_key),
             _ => None,
         };
-        let balanced = match (cached, deduper.as_mut()) {
-            (Some(balanced), _) => balanced,
-            (None, None) => return Ok(Pass::Restart),
-            (None, Some(open)) => match open.finish() {
-                Ok(balanced) => {
-                    if let Some(cache) = cache {
-                        cache.store(stage, finish_key, &balanced);
-                    }
-                    balanced
+        let balanced = match cached {
+            Some(balanced) => Ok(balanced),
+            None => open_deduper(run, &mut deduper, spill, kept.len()).and_then(Deduper::finish).inspect(|balanced| {
+                if let Some(cache) = cache {
+                    cache.store(stage, finish_key, balanced);
                 }
-                Err(failure) => break 'pass Some(failure),
-            },
+            }),
         };
-        for drop in balanced {
-            *dropped.entry(drop_reason_name(drop.reason).to_string()).or_default() += 1;
-            balance_ids.insert(drop.id);
+        match balanced {
+            Ok(balanced) => {
+                let balance_ids: HashSet<String> = balanced.into_iter().map(|drop| drop.id).collect();
+                *dropped.entry(drop_reason_name(types::DropReason::OverRepresented).to_string()).or_default() +=
+                    balance_ids.len();
+                if !balance_ids.is_empty() {
+                    // Balance names pairs by id: the kept slots in order are `ids` in order.
+                    let kept_slots = kept.iter_mut().filter(|kept| **kept);
+                    for (slot, id) in kept_slots.zip(&ids) {
+                        if balance_ids.contains(id) {
+                            *slot = false;
+                        }
+                    }
+                }
+            }
+            Err(error) => failure = Some(error),
         }
-        None
-    };
+        dropped.retain(|_, count| *count > 0);
+    }
     if let Some(failure) = failure {
         // Dedup is an improvement, not a requirement: keep every pair and say so.
-        return Ok(Pass::Done(Deduplicated {
-            kept: vec![true; spill.len()],
+        let total = kept.len();
+        return Ok(Deduplicated {
+            kept: vec![true; total],
             dropped: BTreeMap::new(),
             error: Some(run_error(Stage::Diversify, failure)),
-        }));
+        });
     }
-    if !balance_ids.is_empty() {
-        // Balance names pairs by id; ids of kept pairs are unique per pair.
-        let mut next_kept = kept.iter_mut().filter(|k| **k);
-        for id in &ids {
-            if let Some(slot) = next_kept.next()
-                && balance_ids.contains(id)
-            {
-                *slot = false;
-            }
+    Ok(Deduplicated { kept, dropped, error: None })
+}
+
+/// The deduper, opened on first need: then the `seen` pairs before the
+/// current batch, decided from the cache so far, are replayed into it.
+fn open_deduper<'d>(
+    run: &Run<'_>,
+    deduper: &'d mut Option<Deduper>,
+    spill: &SpillSource,
+    seen: usize,
+) -> Result<&'d mut Deduper, StageFailure> {
+    if deduper.is_none() {
+        let mut opened = run.stages.deduper(run.options.diversify)?;
+        let host = |error: anyhow::Error| StageFailure::Host { stage: Stage::Diversify, message: format!("{error:#}") };
+        let mut reader = spill.reader().map_err(host)?;
+        while let Some(batch) =
+            reader.next_batch(run.options.pair_batch_bytes, Some(seen), |_| true).map_err(host)?
+        {
+            opened.add(&batch.pairs)?;
         }
+        *deduper = Some(opened);
     }
-    Ok(Pass::Done(Deduplicated { kept, dropped, error: None }))
+    deduper.as_mut().ok_or_else(|| StageFailure::Host { stage: Stage::Diversify, message: "no deduper".into() })
 }
 
 /// What the export pass wrote.
@@ -182,117 +191,86 @@ pub(crate) struct Exported {
     pub(crate) errors: Vec<ErrorReport>,
 }
 
-/// Runs the export pass over the pairs of `spill` that `kept` keeps (see the module docs).
+/// The export pass over the pairs of `spill` that `kept` keeps (see the module docs).
 pub(crate) fn export(
     run: &Run<'_>,
-    spill: &mut Spill,
+    spill: &SpillSource,
     kept: &[bool],
     config: &types::ExportConfig,
     jobs: usize,
 ) -> Result<Exported> {
-    match export_pass(run, spill, kept, config, jobs, true)? {
-        Pass::Done(done) => Ok(done),
-        Pass::Restart => match export_pass(run, spill, kept, config, jobs, false)? {
-            Pass::Done(done) => Ok(done),
-            Pass::Restart => anyhow::bail!("the export pass asked to restart while not reading its cache"),
-        },
-    }
-}
-
-fn export_pass(
-    run: &Run<'_>,
-    spill: &mut Spill,
-    kept: &[bool],
-    config: &types::ExportConfig,
-    jobs: usize,
-    read_cache: bool,
-) -> Result<Pass<Exported>> {
     let stage = Stage::ValidateExport;
     let digest = run.stages.digest(stage);
     let cache = run.cache;
+    let batch_bytes = run.options.pair_batch_bytes;
+    let keep = |index: usize| kept.get(index).copied().unwrap_or(true);
     let mut chain = CacheKey::new(stage, digest, config, &"exporter")?;
-    let validate_key = CacheKey::new(stage, digest, config, &"validate")?;
+    let validating = Validating { run, config, key: CacheKey::new(stage, digest, config, &"validate")? };
     let mut reader = spill.reader()?;
     let mut writer = PartWriter::new(&run.options.out, &run.options.formats);
     let mut exporter: Option<Exporter> = None;
-    let mut hits = 0usize;
+    let mut batches_done = 0usize;
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
     let mut errors = Vec::new();
-    let keep = |index: usize, _: &types::Pair| kept.get(index).copied().unwrap_or(true);
+    let mut next_group = |chain: &mut CacheKey| -> Result<Vec<(CacheKey, Batch)>> {
+        let mut group = Vec::new();
+        while group.len() < jobs.max(1) {
+            let Some(batch) = reader.next_batch(batch_bytes, None, keep)? else { break };
+            *chain = chain.chained(&batch.json);
+            group.push((*chain, batch));
+        }
+        Ok(group)
+    };
     let failure = 'pass: {
-        loop {
-            let mut group: Vec<(CacheKey, Batch)> = Vec::new();
-            while group.len() < jobs.max(1) {
-                let Some(batch) = reader.next_batch(run.options.pair_batch_bytes.max(1), keep)? else { break };
-                chain = chain.chained(&batch.json);
-                group.push((chain, batch));
-            }
+        // Parts from the chain while it hits.
+        let mut missed: Vec<(CacheKey, Batch)> = Vec::new();
+        while missed.is_empty() {
+            let group = next_group(&mut chain)?;
             if group.is_empty() {
                 break;
             }
-            // Parts from the chain while it hits; the rest are validated in parallel.
-            let mut first_miss = 0;
-            if let (Some(cache), true) = (cache, read_cache && exporter.is_none()) {
-                for (key, _) in &group {
-                    let Some(part) = cache.get::<types::ExportPart>(stage, key) else { break };
-                    writer.append_all(&part.files)?;
-                    count_drops(&mut dropped, &part.dropped);
-                    hits += 1;
-                    first_miss += 1;
-                }
-            }
-            let misses = &group[first_miss..];
-            if misses.is_empty() {
-                continue;
-            }
-            if exporter.is_none() {
-                if hits > 0 {
-                    return Ok(Pass::Restart);
-                }
-                match run.stages.exporter(config) {
-                    Ok(opened) => exporter = Some(opened),
-                    Err(failure) => break 'pass Some(failure),
-                }
-            }
-            let validated: Vec<Result<types::Validated, StageFailure>> = misses
-                .par_iter()
-                .map(|(_, batch)| {
-                    let key = validate_key.chained(&batch.json);
-                    match cache {
-                        Some(cache) => {
-                            cache.get_or_compute(stage, Some(key), || run.stages.validate(&batch.pairs, config))
-                        }
-                        None => run.stages.validate(&batch.pairs, config),
-                    }
-                })
-                .collect();
-            let Some(open) = exporter.as_mut() else { break 'pass None };
-            for ((key, batch), result) in misses.iter().zip(validated) {
-                let validated = match result {
-                    Ok(validated) => validated,
-                    Err(failure) => {
-                        // One batch's pairs are lost; the rest of the dataset is not.
-                        let mut error = run_error(stage, failure);
-                        error.message = format!("{} ({} pairs not exported)", error.message, batch.pairs.len());
-                        errors.push(error);
-                        *dropped.entry("validation-failed".to_string()).or_default() += batch.pairs.len();
-                        continue;
-                    }
+            for (key, batch) in group {
+                let part = match (cache, missed.is_empty()) {
+                    (Some(cache), true) => cache.get::<types::ExportPart>(stage, &key),
+                    _ => None,
                 };
-                match open.add(&validated) {
-                    Ok(part) => {
+                match part {
+                    Some(part) => {
                         writer.append_all(&part.files)?;
                         count_drops(&mut dropped, &part.dropped);
-                        if let Some(cache) = cache {
-                            cache.store(stage, *key, &part);
-                        }
+                        batches_done += 1;
                     }
-                    Err(failure) => break 'pass Some(failure),
+                    None => missed.push((key, batch)),
                 }
             }
         }
+        if !missed.is_empty() {
+            let open = match validating.open_replayed(spill, keep, batches_done) {
+                Ok(opened) => exporter.insert(opened),
+                Err(failure) => break 'pass Some(failure),
+            };
+            // The rest in groups of `jobs` batches, validated in parallel; a
+            // group is validated while the exporter takes the one before it.
+            let mut adding = Adding { exporter: open, writer: &mut writer, dropped: &mut dropped, errors: &mut errors };
+            let mut current = missed;
+            let mut validated: Vec<_> = current.par_iter().map(|(_, batch)| validating.validate(batch)).collect();
+            loop {
+                let next = next_group(&mut chain)?;
+                let (next_validated, added) = rayon::join(
+                    || next.par_iter().map(|(_, batch)| validating.validate(batch)).collect::<Vec<_>>(),
+                    || adding.add_all(cache, &current, validated),
+                );
+                if let Err(failure) = added? {
+                    break 'pass Some(failure);
+                }
+                if next.is_empty() {
+                    break;
+                }
+                (current, validated) = (next, next_validated);
+            }
+        }
         let finish_key = chain.chained(b"finish");
-        let cached = match (cache, read_cache && exporter.is_none()) {
+        let cached = match (cache, exporter.is_none()) {
             (Some(cache), true) => cache.get::<types::ExportResult>(stage, &finish_key),
             _ => None,
         };
@@ -300,10 +278,7 @@ fn export_pass(
             Some(result) => result,
             None => {
                 if exporter.is_none() {
-                    if hits > 0 {
-                        return Ok(Pass::Restart);
-                    }
-                    match run.stages.exporter(config) {
+                    match validating.open_replayed(spill, keep, batches_done) {
                         Ok(opened) => exporter = Some(opened),
                         Err(failure) => break 'pass Some(failure),
                     }
@@ -322,14 +297,105 @@ fn export_pass(
         };
         writer.append_all(&result.files)?;
         let files = writer.finish()?;
-        return Ok(Pass::Done(Exported { files, dropped, quality: Some(result.quality), errors }));
+        return Ok(Exported { files, dropped, quality: Some(result.quality), errors });
     };
     // The exporter failed: a dataset missing its end is worse than none.
     writer.discard();
     if let Some(failure) = failure {
         errors.push(run_error(stage, failure));
     }
-    Ok(Pass::Done(Exported { files: Vec::new(), dropped, quality: None, errors }))
+    Ok(Exported { files: Vec::new(), dropped, quality: None, errors })
+}
+
+/// The exporter and where its parts go, while validated batches are added.
+struct Adding<'a, 'w> {
+    exporter: &'a mut Exporter,
+    writer: &'a mut PartWriter<'w>,
+    dropped: &'a mut BTreeMap<String, usize>,
+    errors: &'a mut Vec<ErrorReport>,
+}
+
+impl Adding<'_, '_> {
+    /// Adds each batch of `batches` with its validation in order; a batch
+    /// that failed validation is reported and skipped. The outer `Err` is a
+    /// file that could not be written; the inner one an exporter that failed.
+    fn add_all(
+        &mut self,
+        cache: Option<&crate::cache::StageCache>,
+        batches: &[(CacheKey, Batch)],
+        validated: Vec<Result<types::Validated, StageFailure>>,
+    ) -> Result<Result<(), StageFailure>> {
+        let stage = Stage::ValidateExport;
+        for ((key, batch), result) in batches.iter().zip(validated) {
+            let validated = match result {
+                Ok(validated) => validated,
+                Err(failure) => {
+                    // One batch's pairs are lost; the rest of the dataset is not.
+                    let mut error = run_error(stage, failure);
+                    error.message = format!("{} ({} pairs not exported)", error.message, batch.pairs.len());
+                    self.errors.push(error);
+                    *self.dropped.entry("validation-failed".to_string()).or_default() += batch.pairs.len();
+                    continue;
+                }
+            };
+            match self.exporter.add(&validated) {
+                Ok(part) => {
+                    self.writer.append_all(&part.files)?;
+                    count_drops(self.dropped, &part.dropped);
+                    if let Some(cache) = cache {
+                        cache.store(stage, *key, &part);
+                    }
+                }
+                Err(failure) => return Ok(Err(failure)),
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// What validating a batch needs.
+struct Validating<'r> {
+    run: &'r Run<'r>,
+    config: &'r types::ExportConfig,
+    /// The start of each batch's validate key (the batch's JSON follows).
+    key: CacheKey,
+}
+
+impl Validating<'_> {
+    /// Validates `batch`, from the cache when it has it.
+    fn validate(&self, batch: &Batch) -> Result<types::Validated, StageFailure> {
+        let (stages, config) = (self.run.stages, self.config);
+        match self.run.cache {
+            Some(cache) => cache.get_or_compute(Stage::ValidateExport, Some(self.key.chained(&batch.json)), || {
+                stages.validate(&batch.pairs, config)
+            }),
+            None => stages.validate(&batch.pairs, config),
+        }
+    }
+
+    /// An exporter that has seen the first `batches` kept batches (their
+    /// parts came from the cache and are already written).
+    fn open_replayed(
+        &self,
+        spill: &SpillSource,
+        keep: impl Fn(usize) -> bool + Copy,
+        batches: usize,
+    ) -> Result<Exporter, StageFailure> {
+        let stage = Stage::ValidateExport;
+        let mut exporter = self.run.stages.exporter(self.config)?;
+        let host = |error: anyhow::Error| StageFailure::Host { stage, message: format!("{error:#}") };
+        let mut reader = spill.reader().map_err(host)?;
+        for _ in 0..batches {
+            let Some(batch) = reader.next_batch(self.run.options.pair_batch_bytes, None, keep).map_err(host)? else {
+                break;
+            };
+            // A batch that failed validation before was skipped then too.
+            if let Ok(validated) = self.validate(&batch) {
+                exporter.add(&validated)?;
+            }
+        }
+        Ok(exporter)
+    }
 }
 
 fn count_drops(dropped: &mut BTreeMap<String, usize>, drops: &[types::DroppedPair]) {

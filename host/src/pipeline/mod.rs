@@ -252,7 +252,8 @@ pub trait Progress: Sync {
     fn document_finished(&self, name: &str, failure: Option<&StageFailure>) {
         let _ = (name, failure);
     }
-    /// A global phase began: "diversify", "validate-export", "write".
+    /// A global phase began: "diversify" (the documents are done; dedup,
+    /// which runs beside them, finishes), "validate-export", "write".
     fn phase(&self, name: &str) {
         let _ = name;
     }
@@ -354,34 +355,80 @@ impl Runtime {
         let stages = self.stages.with_metrics(Arc::new(MetricsSink::observed(self.observer.clone())));
         let cache = self.cache.as_ref().map(StageCache::scoped);
         let run = Run { stages: &stages, cache: cache.as_ref(), options, progress };
-        let choices = self.choices(&files);
+        let choices = self.choices(&files, options);
         std::fs::create_dir_all(&options.out)
             .with_context(|| format!("creating the output folder {}", options.out.display()))?;
-        // Pairs go to disk window by window: memory holds one window's, not the corpus's.
+        // Pairs go to disk window by window (memory holds one window's, not
+        // the corpus's) and, in batches, to the deduper on its own thread,
+        // which so works beside the next window instead of after the last.
         let mut spill = spill::Spill::new(&options.out)?;
+        let source = spill.source()?;
         let mut generated = Distributions::default();
         let mut outcomes: Vec<DocumentOutcome> = Vec::with_capacity(files.len());
-        for window in windows(&files) {
-            for mut outcome in self.pool.install(|| process_window(&run, window)) {
-                for pair in std::mem::take(&mut outcome.pairs) {
-                    count_generated(&mut generated, &pair);
-                    spill.push(&pair)?;
+        let (documents, deduplicated) = std::thread::scope(|scope| {
+            let (sender, batches) = std::sync::mpsc::sync_channel::<spill::Batch>(2);
+            let run = &run;
+            let source = &source;
+            let dedup = scope.spawn(move || global::deduplicate(run, batches, source));
+            let documents = (|| -> Result<(), RunError> {
+                let mut batcher = spill::Batcher::new(options.pair_batch_bytes);
+                for window in windows(&files) {
+                    for mut outcome in self.pool.install(|| process_window(run, window)) {
+                        for pair in std::mem::take(&mut outcome.pairs) {
+                            count_generated(&mut generated, &pair);
+                            let json = spill.push(&pair)?;
+                            if let Some(batch) = batcher.push(pair, json) {
+                                spill.flush()?;
+                                // A closed channel means the deduper stopped; it says why below.
+                                let _ = sender.send(batch);
+                            }
+                        }
+                        outcomes.push(outcome);
+                    }
                 }
-                outcomes.push(outcome);
-            }
-        }
+                if let Some(batch) = batcher.finish() {
+                    spill.flush()?;
+                    let _ = sender.send(batch);
+                }
+                Ok(())
+            })();
+            drop(sender);
+            let documents_done = Instant::now();
+            progress.phase("diversify");
+            let deduplicated = dedup.join().map_err(|_| anyhow::anyhow!("the dedup thread panicked"));
+            (documents.map(|()| documents_done), deduplicated)
+        });
+        let documents_done = documents?;
+        let deduplicated = deduplicated??;
         if progress.cancelled() {
             // Finished documents are in the cache: a re-run resumes from them.
             let _ = cache.as_ref().map(StageCache::flush);
             return Err(RunError::Cancelled);
         }
-        let phases = vec![phase_time("documents", started)];
-        let finished = FinishedDocuments { outcomes, spill, generated, choices, jobs: self.jobs, started, phases };
+        // Dedup runs beside the documents; "diversify" is what is left of it after them.
+        let phases = vec![
+            crate::profile::PhaseTime {
+                phase: "documents".to_string(),
+                seconds: documents_done.duration_since(started).as_secs_f64(),
+            },
+            phase_time("diversify", documents_done),
+        ];
+        let finished = FinishedDocuments {
+            outcomes,
+            spill,
+            source,
+            deduplicated,
+            generated,
+            choices,
+            jobs: self.jobs,
+            started,
+            phases,
+        };
         self.pool.install(|| finish(&run, finished))
     }
 
     /// The choices made for this run's files, with their reasons.
-    fn choices(&self, files: &[PathBuf]) -> Vec<Choice> {
+    fn choices(&self, files: &[PathBuf], options: &RunOptions) -> Vec<Choice> {
         let mut choices = Vec::new();
         choices.push(Choice { setting: "jobs".into(), value: self.jobs.to_string(), reason: self.jobs_reason.clone() });
         let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
@@ -398,6 +445,25 @@ impl Runtime {
                 files.len()
             ),
         });
+        let windows = windows(files).len();
+        choices.push(Choice {
+            setting: "windows".into(),
+            value: format!("{windows} of up to {} MiB", WINDOW_BYTES >> 20),
+            reason: format!(
+                "{:.1} MB of input: memory holds one window's documents, chunks and pairs, and dedup works on a window's pairs while the workers do the next",
+                total_bytes as f64 / 1e6
+            ),
+        });
+        let batch = options.pair_batch_bytes;
+        choices.push(Choice {
+            setting: "pair batch".into(),
+            value: format!("{} KiB", batch >> 10),
+            reason: if batch == DEFAULT_PAIR_BATCH_BYTES {
+                "the default: a validate call's tokenizer start-up is a small share of a 4 MiB batch, and a batch stays a few MiB in host and component".to_string()
+            } else {
+                "set with --pair-batch-kib".to_string()
+            },
+        });
         choices
     }
 }
@@ -407,6 +473,9 @@ struct FinishedDocuments {
     /// The documents' reports and errors; their pairs are in `spill`.
     outcomes: Vec<DocumentOutcome>,
     spill: spill::Spill,
+    source: spill::SpillSource,
+    /// What dedup decided, pair by pair.
+    deduplicated: global::Deduplicated,
     /// Pairs generated, per task, content type and difficulty.
     generated: Distributions,
     choices: Vec<Choice>,
@@ -423,7 +492,8 @@ fn phase_time(phase: &str, since: Instant) -> crate::profile::PhaseTime {
 
 /// The global stages (dedup, validate and export), then the files and the report.
 fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunError> {
-    let FinishedDocuments { outcomes, mut spill, generated, choices, jobs, started, mut phases } = finished;
+    let FinishedDocuments { outcomes, spill, source, deduplicated, generated, choices, jobs, started, mut phases } =
+        finished;
     let (stages, cache, options, progress) = (run.stages, run.cache, run.options, run.progress);
     let mut documents = Vec::new();
     let mut errors = Vec::new();
@@ -437,10 +507,6 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
     }
     let pairs_generated = spill.len();
 
-    progress.phase("diversify");
-    let phase_started = Instant::now();
-    let deduplicated = global::deduplicate(run, &mut spill)?;
-    phases.push(phase_time("diversify", phase_started));
     let mut dropped = deduplicated.dropped;
     errors.extend(deduplicated.error);
 
@@ -453,9 +519,9 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         language_model: options.generate.llm.as_ref().map(|llm| format!("{} at {}", llm.model, llm.base_url)),
     };
     let phase_started = Instant::now();
-    let exported = global::export(run, &mut spill, &deduplicated.kept, &export_config, jobs)?;
+    let exported = global::export(run, &source, &deduplicated.kept, &export_config, jobs)?;
     phases.push(phase_time("validate-export", phase_started));
-    drop(spill);
+    drop((spill, source));
     for (reason, count) in exported.dropped {
         *dropped.entry(reason).or_default() += count;
     }
@@ -591,10 +657,11 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Input bytes processed together: documents of a window are ingested,
 /// segmented and analysed before the next window is read, and its pairs then
-/// go to the spill file, so memory is bounded by the window, not the corpus.
-/// 16 MiB keeps a few thousand chunks per window (workers stay busy to its
-/// end) while its documents, chunks and pairs stay a few hundred MiB.
-pub const WINDOW_BYTES: u64 = 16 << 20;
+/// go to the spill file and the deduper, so memory is bounded by the window,
+/// not the corpus. At 4 MiB a window holds about 2 500 chunks (the workers
+/// stay busy to its end), and the deduper works on one window's pairs while
+/// the workers do the next.
+pub const WINDOW_BYTES: u64 = 4 << 20;
 
 /// Segment calls carry up to this much text (or [`SEGMENT_BATCH_DOCS`]
 /// documents): the tokenizer's start-up (~90 ms) is paid once per batch.
