@@ -11,6 +11,10 @@
 //! the SQLite cache without its size cap (no use-time bookkeeping or eviction).
 //! `BRIGHTRUN_BENCH_NO_STAGE_CACHE=1`
 //! runs without the stage cache, to measure what the cache itself costs.
+//! `BRIGHTRUN_BENCH_MEMORY_MIB=N` sets the per-instance memory limit
+//! (`--memory-limit-mib`), which bounds the deduper's fingerprints.
+//! `BRIGHTRUN_BENCH_NO_WARM=1` skips the warm re-run (at 1 GB the capped
+//! cache no longer holds the cold run's results, so it measures little).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -127,6 +131,9 @@ fn bench(label: &str, input: &Path, bytes: u64, work: &Path, cache: &Path) -> f6
     if std::env::var_os("BRIGHTRUN_BENCH_NO_CACHE_CAP").is_some() {
         options.cache_max_bytes = None;
     }
+    if let Some(mib) = std::env::var("BRIGHTRUN_BENCH_MEMORY_MIB").ok().and_then(|v| v.parse::<usize>().ok()) {
+        options.limits.memory_bytes = mib << 20;
+    }
     let started = Instant::now();
     let report = run(&options, &NoProgress).expect("the pipeline runs");
     let seconds = started.elapsed().as_secs_f64();
@@ -210,6 +217,9 @@ fn main() {
     let corpus = work.path().join("generated");
     let bytes = generate_corpus(&corpus, &examples, megabytes);
     let cold = bench(&format!("{megabytes}MB"), &corpus, bytes, work.path(), &cache);
+    if std::env::var_os("BRIGHTRUN_BENCH_NO_WARM").is_some() {
+        return;
+    }
     // The same corpus again: every stage result comes from the SQLite cache.
     let warm = bench(&format!("{megabytes}MB-warm"), &corpus, bytes, work.path(), &cache);
     println!("warm re-run: {:.1}x faster than cold", cold / warm);

@@ -169,9 +169,7 @@ fn open_deduper<'d>(
         let mut opened = run.stages.deduper(run.options.diversify)?;
         let host = |error: anyhow::Error| StageFailure::Host { stage: Stage::Diversify, message: format!("{error:#}") };
         let mut reader = spill.reader().map_err(host)?;
-        while let Some(batch) =
-            reader.next_batch(run.options.pair_batch_bytes, Some(seen), |_| true).map_err(host)?
-        {
+        while let Some(batch) = reader.next_batch(run.options.pair_batch_bytes, Some(seen), |_| true).map_err(host)? {
             opened.add(&batch.pairs)?;
         }
         *deduper = Some(opened);
