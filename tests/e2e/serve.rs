@@ -474,8 +474,19 @@ fn refuses_bad_uploads_oversized_requests_and_path_traversal() {
         assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
     }
     let big = vec![b'x'; 2 << 20];
-    let (status, body) = upload(&agent, url, &[("file", Some("big.txt"), &big)]);
-    assert_eq!(status, 413, "{body}");
+    let (content_type, payload) = multipart(&[("file", Some("big.txt"), &big)]);
+    match agent.post(format!("{url}/v1/jobs")).header("content-type", &content_type).send(&payload[..]) {
+        Ok(mut response) => {
+            let body = response.body_mut().read_to_string().unwrap_or_default();
+            assert_eq!(response.status().as_u16(), 413, "{body}");
+        }
+        // The server may answer 413 and close the connection before the
+        // client has sent the whole body; the client then sees the closed
+        // connection instead of the answer (seen under load). What matters
+        // is that nothing is stored, checked below.
+        Err(ureq::Error::Io(error)) => eprintln!("the oversized upload's connection was closed: {error}"),
+        Err(error) => panic!("oversized upload: {error}"),
+    }
     let (status, body) =
         status_json(agent.post(format!("{url}/v1/jobs")).header("content-type", "text/plain").send("hello"));
     assert_eq!(status, 415, "{body}");
