@@ -175,6 +175,26 @@ fn raises_an_alert_when_a_threshold_is_crossed() {
 }
 
 #[test]
+fn a_deduper_out_of_memory_keeps_the_pairs_and_says_so() {
+    // 20 MiB holds every stage's call on the examples but not the deduper,
+    // whose embedding table alone widens to 15 MiB of f32.
+    let work = tempfile::tempdir().expect("temp dir");
+    let out = work.path().join("out");
+    let output = run(&[&examples()], &out, &work.path().join("cache"), &["--quiet", "--memory-limit-mib", "20"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&out.join("report.json"));
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["stage"], "diversify");
+    assert_eq!(errors[0]["kind"], "out-of-memory");
+    let message = errors[0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("651 of 651 pairs kept without dedup or balance"), "{message}");
+    let counts = &report["counts"];
+    assert!(counts["dropped"].get("near-duplicate").is_none(), "{counts}");
+    assert!(counts["pairs_exported"].as_u64().unwrap_or(0) > 533, "undeduplicated pairs are exported: {counts}");
+}
+
+#[test]
 fn reports_each_bad_file_by_name_and_exports_the_rest() {
     let work = tempfile::tempdir().expect("temp dir");
     let input = work.path().join("cases");

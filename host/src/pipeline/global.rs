@@ -44,7 +44,8 @@ pub(crate) struct Deduplicated {
     pub(crate) kept: Vec<bool>,
     /// Pairs dropped, per reason.
     pub(crate) dropped: BTreeMap<String, usize>,
-    /// Why dedup did not run, when it failed: then every pair is kept.
+    /// Why dedup stopped, when it failed: the pairs it had decided keep
+    /// their decisions, the later ones are all kept.
     pub(crate) error: Option<ErrorReport>,
 }
 
@@ -60,6 +61,8 @@ pub(crate) fn deduplicate(run: &Run<'_>, batches: Receiver<Batch>, spill: &Spill
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
     let mut ids: Vec<String> = Vec::new();
     let mut failure: Option<StageFailure> = None;
+    // The first pair no decision was made for, once dedup failed.
+    let mut failed_at: Option<usize> = None;
     for batch in batches {
         if failure.is_some() {
             // Keep draining: the sender must not block on a dead receiver.
@@ -80,6 +83,7 @@ pub(crate) fn deduplicate(run: &Run<'_>, batches: Receiver<Batch>, spill: &Spill
                     Ok(open) => open,
                     Err(error) => {
                         failure = Some(error);
+                        failed_at = Some(kept.len());
                         kept.extend(std::iter::repeat_n(true, batch.pairs.len()));
                         continue;
                     }
@@ -93,6 +97,7 @@ pub(crate) fn deduplicate(run: &Run<'_>, batches: Receiver<Batch>, spill: &Spill
                     }
                     Err(error) => {
                         failure = Some(error);
+                        failed_at = Some(kept.len());
                         kept.extend(std::iter::repeat_n(true, batch.pairs.len()));
                         continue;
                     }
@@ -141,18 +146,26 @@ pub(crate) fn deduplicate(run: &Run<'_>, batches: Receiver<Batch>, spill: &Spill
                     }
                 }
             }
-            Err(error) => failure = Some(error),
+            Err(error) => {
+                failure = Some(error);
+                failed_at = Some(kept.len());
+            }
         }
         dropped.retain(|_, count| *count > 0);
     }
     if let Some(failure) = failure {
-        // Dedup is an improvement, not a requirement: keep every pair and say so.
-        let total = kept.len();
-        return Ok(Deduplicated {
-            kept: vec![true; total],
-            dropped: BTreeMap::new(),
-            error: Some(run_error(Stage::Diversify, failure)),
-        });
+        // Dedup is an improvement, not a requirement: the decisions made
+        // stand, every later pair is kept without dedup or balance, and the
+        // report says from which pair on.
+        let note = match failed_at {
+            Some(at) if at < kept.len() => {
+                format!("{} of {} pairs kept without dedup or balance", kept.len() - at, kept.len())
+            }
+            _ => "balance not applied".to_string(),
+        };
+        let mut error = run_error(Stage::Diversify, failure);
+        error.message = format!("{} ({note})", error.message);
+        return Ok(Deduplicated { kept, dropped, error: Some(error) });
     }
     Ok(Deduplicated { kept, dropped, error: None })
 }
