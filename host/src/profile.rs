@@ -64,9 +64,11 @@ pub fn profile(stages: &[StageStats], cache: &[StageCacheStats], thresholds: &Al
             Stage::Analyze => "analysis runs once per chunk; a larger --max-tokens makes fewer, larger chunks",
             Stage::Generate => "generation runs once per chunk; a lower --max-pairs-per-chunk makes it cheaper",
             Stage::Diversify => {
-                "dedup runs once over all pairs on one core; a higher --near-duplicate-threshold prunes fewer candidates"
+                "dedup decides every pair in order on one instance (one core, beside the other stages); a higher --near-duplicate-threshold prunes fewer candidates"
             }
-            Stage::ValidateExport => "validation tokenises every pair on one core; fewer pairs per chunk shrink it",
+            Stage::ValidateExport => {
+                "validation tokenises every kept pair (in parallel batches) and one exporter renders them in order; fewer pairs per chunk shrink both"
+            }
             Stage::Ingest => "decoding dominates; check for very large or unusual files in the input",
         };
         recommendations.push(format!(
