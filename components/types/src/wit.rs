@@ -407,7 +407,7 @@ impl From<domain::ExportResult> for wit::ExportResult {
         let counts = counts(&r.dropped);
         let q = r.quality;
         wit::ExportResult {
-            files: r.files.into_iter().map(|f| wit::ExportFile { name: f.name, contents: f.contents }).collect(),
+            files: convert_all(r.files),
             dropped: convert_all(r.dropped),
             counts,
             quality: wit::Quality {
@@ -426,17 +426,7 @@ impl From<domain::ExportResult> for wit::ExportResult {
                     templates: q.question_variety.templates,
                     distinct_bigrams: q.question_variety.distinct_bigrams,
                 },
-                drop_examples: q
-                    .drop_examples
-                    .into_iter()
-                    .map(|e| wit::DropExample {
-                        reason: e.reason.into(),
-                        id: e.id,
-                        question: e.question,
-                        answer: e.answer,
-                        fidelity: e.fidelity,
-                    })
-                    .collect(),
+                drop_examples: convert_all(q.drop_examples),
             },
         }
     }
@@ -533,7 +523,7 @@ impl From<wit::ExportResult> for domain::ExportResult {
     fn from(r: wit::ExportResult) -> Self {
         let q = r.quality;
         domain::ExportResult {
-            files: r.files.into_iter().map(|f| domain::ExportFile { name: f.name, contents: f.contents }).collect(),
+            files: convert_all(r.files),
             dropped: convert_all(r.dropped),
             quality: domain::Quality {
                 pairs_in: q.pairs_in,
@@ -551,17 +541,7 @@ impl From<wit::ExportResult> for domain::ExportResult {
                     templates: q.question_variety.templates,
                     distinct_bigrams: q.question_variety.distinct_bigrams,
                 },
-                drop_examples: q
-                    .drop_examples
-                    .into_iter()
-                    .map(|e| domain::DropExample {
-                        reason: e.reason.into(),
-                        id: e.id,
-                        question: e.question,
-                        answer: e.answer,
-                        fidelity: e.fidelity,
-                    })
-                    .collect(),
+                drop_examples: convert_all(q.drop_examples),
             },
         }
     }

@@ -78,31 +78,20 @@ pub(crate) fn deduplicate(run: &Run<'_>, batches: Receiver<Batch>, spill: &Spill
         };
         let decisions = match cached {
             Some(decisions) => decisions,
-            None => {
-                let open = match open_deduper(run, &mut deduper, spill, kept.len()) {
-                    Ok(open) => open,
-                    Err(error) => {
-                        failure = Some(error);
-                        failed_at = Some(kept.len());
-                        kept.extend(std::iter::repeat_n(true, batch.pairs.len()));
-                        continue;
+            None => match open_deduper(run, &mut deduper, spill, kept.len()).and_then(|open| open.add(&batch.pairs)) {
+                Ok(decisions) => {
+                    if let Some(cache) = cache {
+                        cache.store(stage, chain, &decisions);
                     }
-                };
-                match open.add(&batch.pairs) {
-                    Ok(decisions) => {
-                        if let Some(cache) = cache {
-                            cache.store(stage, chain, &decisions);
-                        }
-                        decisions
-                    }
-                    Err(error) => {
-                        failure = Some(error);
-                        failed_at = Some(kept.len());
-                        kept.extend(std::iter::repeat_n(true, batch.pairs.len()));
-                        continue;
-                    }
+                    decisions
                 }
-            }
+                Err(error) => {
+                    failure = Some(error);
+                    failed_at = Some(kept.len());
+                    kept.extend(std::iter::repeat_n(true, batch.pairs.len()));
+                    continue;
+                }
+            },
         };
         for (pair, decision) in batch.pairs.into_iter().zip(decisions) {
             match decision {
