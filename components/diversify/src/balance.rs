@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use brightrun_types::{ContentType, Difficulty, DiversifyConfig, DropReason, DroppedPair, Pair, TaskType};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::semantic::Neighbours;
+use crate::semantic::{Neighbour, Neighbours};
 
 /// Default caps: no task above 40 % of the dataset, no content type above
 /// 60 %, no difficulty above 70 %.
@@ -120,31 +120,42 @@ pub fn caps_valid(config: &DiversifyConfig) -> bool {
         .all(|cap| *cap > 0.0 && *cap <= 1.0)
 }
 
-/// How close pair `index` is to the nearest pair still alive: its first
-/// living neighbour's similarity (neighbours are sorted closest first), 0
-/// when none is left.
-fn redundancy(neighbours: &[Neighbours], alive: &[bool], index: usize) -> f32 {
-    neighbours
-        .get(index)
-        .and_then(|list| list.iter().find(|(other, _)| alive.get(*other).copied().unwrap_or(false)))
-        .map_or(0.0, |(_, similarity)| similarity.max(0.0))
+/// Each pair's neighbours, found when first asked for: balance needs them
+/// only for the pairs of an over-represented category, and finding them is
+/// most of its cost.
+struct Neighbourhood<F> {
+    find: F,
+    /// `None` until asked for; boxed, so a list costs 16 bytes beside its entries.
+    lists: Vec<Option<Box<[Neighbour]>>>,
+}
+
+impl<F: FnMut(usize) -> Neighbours> Neighbourhood<F> {
+    /// How close pair `index` is to the nearest pair still alive: its first
+    /// living neighbour's similarity (neighbours are sorted closest first),
+    /// 0 when none is left.
+    fn redundancy(&mut self, alive: &[bool], index: usize) -> f32 {
+        let Some(slot) = self.lists.get_mut(index) else { return 0.0 };
+        let list = slot.get_or_insert_with(|| (self.find)(index).into_boxed_slice());
+        list.iter()
+            .find(|(other, _)| alive.get(*other as usize).copied().unwrap_or(false))
+            .map_or(0.0, |(_, similarity)| similarity.max(0.0))
+    }
 }
 
 /// Drops pairs of each over-represented category until every category is
 /// within its cap, the most redundant first, re-scored after each drop (see
-/// the module docs). `neighbours()` gives, for each `kept[i]`, its nearest
-/// other pairs with their similarity, closest first; it is called only when
-/// some category is over its cap, since finding neighbours is most of the cost.
+/// the module docs). `neighbours(i)` gives `kept[i]`'s nearest other pairs
+/// with their similarity, closest first; it is called at most once a pair,
+/// and only for pairs of a category over its cap.
 pub fn balance<T: Balanced>(
     kept: Vec<T>,
-    neighbours: impl FnOnce() -> Vec<Neighbours>,
+    neighbours: impl FnMut(usize) -> Neighbours,
     config: &DiversifyConfig,
 ) -> (Vec<T>, Vec<DroppedPair>) {
     if kept.len() < MIN_PAIRS_TO_BALANCE {
         return (kept, Vec::new());
     }
-    let mut find_neighbours = Some(neighbours);
-    let mut neighbours: Vec<Neighbours> = Vec::new();
+    let mut neighbourhood = Neighbourhood { find: neighbours, lists: Vec::new() };
     let dimensions: [(f32, Category<T>); 3] = [
         (config.max_task_share, |p| p.task().as_str()),
         (config.max_content_share, |p| p.content_type().as_str()),
@@ -175,8 +186,8 @@ pub fn balance<T: Balanced>(
                 }
                 // Removing x of them: (count − x) ≤ cap · (n − x).
                 let excess = ((count as f64 - allowed) / (1.0 - cap)).ceil() as usize;
-                if let Some(find) = find_neighbours.take() {
-                    neighbours = find();
+                if neighbourhood.lists.is_empty() {
+                    neighbourhood.lists = vec![None; kept.len()];
                 }
                 // A max-heap of (redundancy, tie-break, index). Redundancy only
                 // falls as pairs leave, so a popped score is an upper bound:
@@ -185,13 +196,14 @@ pub fn balance<T: Balanced>(
                 let mut heap: BinaryHeap<(u32, Reverse<u64>, usize)> = (0..kept.len())
                     .filter(|i| alive[*i] && key(&kept[*i]) == category)
                     .map(|i| {
-                        (redundancy(&neighbours, &alive, i).to_bits(), Reverse(xxh3_64(kept[i].id().as_bytes())), i)
+                        let score = neighbourhood.redundancy(&alive, i).to_bits();
+                        (score, Reverse(xxh3_64(kept[i].id().as_bytes())), i)
                     })
                     .collect();
                 let mut removed = 0;
                 while removed < excess {
                     let Some((score, tie, index)) = heap.pop() else { break };
-                    let current = redundancy(&neighbours, &alive, index).to_bits();
+                    let current = neighbourhood.redundancy(&alive, index).to_bits();
                     if current < score {
                         heap.push((current, tie, index));
                         continue;

@@ -182,7 +182,7 @@ fn keeps_one_of_two_paraphrases_because_balance_rescores_after_each_drop() {
     neighbours[1] = vec![(0, 0.95)];
     neighbours[2] = vec![(3, 0.8)];
     neighbours[3] = vec![(2, 0.8)];
-    let (kept, dropped) = balance::balance(pairs, || neighbours, &config);
+    let (kept, dropped) = balance::balance(pairs, |member| neighbours[member].clone(), &config);
     let kept: Vec<&str> = kept.iter().map(|p| p.id.as_str()).collect();
     let kept_of = |ids: [&str; 2]| ids.iter().filter(|id| kept.contains(id)).count();
     assert_eq!((kept_of(["fact0", "fact1"]), kept_of(["fact2", "fact3"])), (1, 1), "{dropped:?}");
@@ -195,7 +195,7 @@ fn finds_no_neighbours_when_nothing_is_over_its_cap() {
     let pairs = pairs_of(TaskType::FactualQa, "fact", 120);
     let config =
         DiversifyConfig { max_task_share: 1.0, max_content_share: 1.0, max_difficulty_share: 1.0, ..DEFAULT_CONFIG };
-    let (kept, dropped) = balance::balance(pairs, || -> Vec<semantic::Neighbours> { panic!("not needed") }, &config);
+    let (kept, dropped) = balance::balance(pairs, |_| -> semantic::Neighbours { panic!("not needed") }, &config);
     assert_eq!((kept.len(), dropped.len()), (120, 0));
 }
 
@@ -213,16 +213,26 @@ fn lists_neighbours_closest_first_and_leaves_out_other_numbers() {
     .map(|(question, answer)| semantic::PairVectors::of(&model, question, answer))
     .collect();
     let hyperplanes = semantic::Hyperplanes::new(model.dims());
-    let keys: Vec<Vec<semantic::BandKey>> = vectors.iter().map(|v| hyperplanes.keys(v)).collect();
-    let neighbours = semantic::neighbours(&vectors, &keys);
-    let first: Vec<usize> = neighbours[0].iter().map(|(other, _)| *other).collect();
+    let mut fingerprints = semantic::Fingerprints::new(model.dims());
+    let mut buckets = semantic::Buckets::default();
+    let mut keys = store::Records::new(semantic::BANDS);
+    for (member, vector) in vectors.iter().enumerate() {
+        let member_keys = hyperplanes.keys(vector);
+        fingerprints.push(vector.fingerprint());
+        buckets.insert(member, &member_keys);
+        // Keys for fewer members than there are fingerprints: the rest have no neighbours.
+        if member < 4 {
+            keys.push(&member_keys);
+        }
+    }
+    let neighbours: Vec<semantic::Neighbours> =
+        (0..vectors.len()).map(|member| semantic::neighbours(&fingerprints, &buckets, &keys, member)).collect();
+    let first: Vec<u32> = neighbours[0].iter().map(|(other, _)| *other).collect();
     assert_eq!(first.first(), Some(&1), "{:?}", neighbours[0]);
     assert!(neighbours[0].windows(2).all(|w| w[0].1 >= w[1].1), "closest first: {:?}", neighbours[0]);
     assert!(neighbours[3].iter().all(|(other, _)| *other != 4), "8080 and 9090 differ: {:?}", neighbours[3]);
-    // Keys for fewer pairs than there are vectors: the rest have no neighbours, nothing panics.
-    let short = semantic::neighbours(&vectors, &keys[..2]);
-    assert_eq!(short.len(), vectors.len());
-    assert!(short[2..].iter().all(Vec::is_empty));
+    assert!(neighbours[4].is_empty(), "no keys, no neighbours");
+    assert!(semantic::neighbours(&fingerprints, &buckets, &keys, 99).is_empty(), "no such member");
 }
 
 #[test]
