@@ -676,8 +676,15 @@ pub fn open_store(
     }
 }
 
-/// The in-process LRU budget: 256 MiB.
-pub const DEFAULT_MEMORY_BUDGET: usize = 256 << 20;
+/// The in-process LRU budget of one `brightrun run`: a run reads back
+/// only what repeats within it (a duplicated document or chunk), and the
+/// persistent store answers those too; every megabyte here is resident for
+/// the whole run, which on 1 GB of input was 256 MiB of its peak.
+pub const RUN_MEMORY_BUDGET: usize = 32 << 20;
+
+/// The in-process LRU budget of the server, whose runtime outlives its
+/// jobs: a re-run after an edit finds the unchanged results in memory.
+pub const SERVER_MEMORY_BUDGET: usize = 256 << 20;
 
 #[cfg(test)]
 mod tests {

@@ -155,7 +155,7 @@ fn turns_the_bundled_examples_into_a_dataset_whose_evidence_is_the_source_text()
     assert!(!profile["recommendations"].as_array().expect("recommendations").is_empty(), "{profile}");
     let choices: Vec<&str> =
         report["choices"].as_array().expect("choices").iter().map(|c| as_str(&c["setting"], "setting")).collect();
-    assert_eq!(choices, ["jobs", "segment batch", "windows", "pair batch"]);
+    assert_eq!(choices, ["jobs", "segment batch", "windows", "pair batch", "memory cache"]);
     let phases: Vec<&str> =
         profile["phases"].as_array().expect("phases").iter().map(|p| as_str(&p["phase"], "phase")).collect();
     assert_eq!(phases, ["documents", "diversify", "validate-export"]);

@@ -234,3 +234,116 @@ fn diversify_component_drops_a_paraphrase_with_its_embedded_model() {
     assert_eq!(result.dropped[0].reason, types::DropReason::SemanticDuplicate);
     assert_eq!(result.dropped[0].duplicate_of.as_deref(), Some("a"));
 }
+
+/// About `bytes` of Markdown: the example Markdown files again and again,
+/// each copy's top-level headings numbered so the copies differ.
+fn large_markdown(bytes: usize) -> String {
+    let mut sources: Vec<String> = std::fs::read_dir(crate::support::examples())
+        .expect("examples")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .map(|path| std::fs::read_to_string(path).expect("readable example"))
+        .collect();
+    sources.sort();
+    let mut text = String::new();
+    for copy in 0.. {
+        for source in &sources {
+            if text.len() >= bytes {
+                return text;
+            }
+            text.push_str(&source.replace("\n# ", &format!("\n# Copy {copy}: ")).replacen(
+                "# ",
+                &format!("# Copy {copy}: "),
+                1,
+            ));
+            text.push_str("\n\n");
+        }
+    }
+    text
+}
+
+#[test]
+fn a_large_document_segments_in_parts_into_the_chunks_it_has_whole() {
+    use brightrun_host::pipeline::split;
+    let stages = stages(Limits::default());
+    let markdown = large_markdown(3 << 20);
+    let document = ingest_one(&stages, "large.md", markdown.as_bytes()).expect("ingests");
+    let config = types::SegmentConfig { max_tokens: 512, overlap_tokens: 64 };
+    let segment = |document: &types::Document| {
+        let mut results = stages.segment(std::slice::from_ref(document), config).expect("runs");
+        results.pop().expect("one result").expect("segments")
+    };
+    let whole = segment(&document);
+    let parts = split::parts(document.clone());
+    assert!(parts.len() >= 3, "{} parts", parts.len());
+    let mut joined: Vec<types::Chunk> = Vec::new();
+    for part in &parts {
+        assert!(part.document.text.len() < 2 * split::PART_BYTES, "a part is about PART_BYTES");
+        let mut chunks = segment(&part.document);
+        split::place(&mut chunks, part.offset, u32::try_from(joined.len()).expect("fits"));
+        joined.extend(chunks);
+    }
+    assert_eq!(joined.len(), whole.len());
+    for (part_chunk, whole_chunk) in joined.iter().zip(&whole) {
+        assert_eq!(
+            serde_json::to_value(part_chunk).expect("json"),
+            serde_json::to_value(whole_chunk).expect("json"),
+            "chunk {}",
+            whole_chunk.index
+        );
+    }
+}
+
+#[test]
+fn the_pipeline_cuts_a_large_document_and_its_evidence_still_points_into_it() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let input = work.path().join("input");
+    std::fs::create_dir(&input).expect("input folder");
+    let handbook = std::fs::read_to_string(crate::support::examples().join("oncall-handbook.txt")).expect("example");
+    let mut plain = String::new();
+    for copy in 0.. {
+        if plain.len() >= 5 << 19 {
+            break;
+        }
+        plain.push_str(&handbook.replace("on-call", &format!("on-call (rota {copy})")));
+        plain.push_str("\n\n");
+    }
+    std::fs::write(input.join("handbook.txt"), &plain).expect("writes");
+    std::fs::write(input.join("large.md"), large_markdown(5 << 19)).expect("writes");
+
+    let stages = stages(Limits::default());
+    let texts: BTreeMap<String, String> = ["handbook.txt", "large.md"]
+        .iter()
+        .map(|name| {
+            let path = input.join(name);
+            let document = ingest_one(&stages, &path.display().to_string(), &std::fs::read(&path).expect("reads"));
+            (path.display().to_string(), document.expect("ingests").text)
+        })
+        .collect();
+    for (name, text) in &texts {
+        assert!(text.len() > brightrun_host::pipeline::split::SPLIT_ABOVE_BYTES, "{name} is large enough to be cut");
+    }
+
+    let mut options = RunOptions::new(vec![input.clone()], work.path().join("out"));
+    options.cache_dir = None;
+    options.stage_cache = false;
+    let report = brightrun_host::pipeline::run(&options, &brightrun_host::pipeline::NoProgress).expect("runs");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.documents.len(), 2);
+    for document in &report.documents {
+        assert!(document.chunks > 100 && document.pairs > 0, "{document:?}");
+    }
+    let pairs = crate::support::json_lines(&work.path().join("out/pairs.jsonl"));
+    assert!(!pairs.is_empty());
+    let mut sources = std::collections::BTreeSet::new();
+    for pair in &pairs {
+        for evidence in pair["evidence"].as_array().expect("evidence") {
+            let source = evidence["source"].as_str().expect("source");
+            let (start, end) = (evidence["start"].as_u64().expect("start"), evidence["end"].as_u64().expect("end"));
+            let text = texts.get(source).unwrap_or_else(|| panic!("{source} is an input"));
+            assert_eq!(text.get(start as usize..end as usize), evidence["text"].as_str(), "{pair}");
+            sources.insert(source.to_string());
+        }
+    }
+    assert_eq!(sources.len(), 2, "both documents give pairs");
+}

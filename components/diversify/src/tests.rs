@@ -379,3 +379,44 @@ fn a_deduper_fed_in_batches_decides_as_one_call_does() {
         assert_eq!(dropped, expected, "batches of {size}");
     }
 }
+
+#[test]
+fn drops_a_repeated_question_about_the_same_subject_whatever_its_answer() {
+    let with_evidence = |id: &str, question: &str, answer: &str| {
+        let mut pair = pair(id, question, answer);
+        pair.evidence = vec![brightrun_types::Evidence {
+            turn: 1,
+            document: "wal.md".into(),
+            span: brightrun_types::Span { start: 0, end: answer.len() as u32 },
+            text: answer.to_string(),
+        }];
+        pair
+    };
+    let pairs = vec![
+        with_evidence(
+            "a",
+            "What does \"checkpoint\" mean?",
+            "A checkpoint copies pages from the WAL back into the database.",
+        ),
+        // The same template about the same subject, from another sentence.
+        with_evidence(
+            "b",
+            "What does \"checkpoint\" mean?",
+            "A checkpoint runs on its own once the WAL holds 1000 pages.",
+        ),
+        // The same template about another subject.
+        with_evidence("c", "What does \"WAL\" mean?", "The WAL is a write-ahead log kept beside the database file."),
+    ];
+    let result = diversify(pairs.clone(), &DEFAULT_CONFIG).expect("dedups");
+    let kept: Vec<&str> = result.kept.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(kept, ["a", "c"]);
+    assert_eq!(
+        result.dropped,
+        [DroppedPair { id: "b".into(), reason: DropReason::RepeatedQuestion, duplicate_of: Some("a".into()) }]
+    );
+    // Another task asking it is another question.
+    let mut other_task = pairs[1].clone();
+    other_task.task = TaskType::FactualQa;
+    let result = diversify(vec![pairs[0].clone(), other_task], &DEFAULT_CONFIG).expect("dedups");
+    assert_eq!(result.kept.len(), 2, "{:?}", result.dropped);
+}

@@ -16,6 +16,8 @@ pub mod tokenizer;
 
 pub mod job;
 
+pub mod question;
+
 /// Sentences of `text` as (byte offset, trimmed sentence), by Unicode
 /// sentence boundaries (UAX #29). Every stage that reasons about sentences
 /// uses this one definition, so their offsets agree.

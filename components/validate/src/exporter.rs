@@ -9,7 +9,7 @@ use brightrun_types::{
     Result, TaskType, Validated,
 };
 
-use crate::variety::{VarietyCounter, hash_fields, question_key};
+use crate::variety::{VarietyCounter, question_key};
 use crate::{DROP_EXAMPLES_PER_REASON, drop_example, export};
 
 /// Export state across batches. Batches must come in the order of the
@@ -74,8 +74,7 @@ impl Exporter {
         let mut dropped = batch.dropped;
         let mut accepted = Vec::with_capacity(batch.passed.len());
         for validated in batch.passed {
-            let (task, body, subject) = question_key(&validated.pair);
-            if !self.asked.insert(hash_fields(&[&task, &body, &subject])) {
+            if !self.asked.insert(question_key(&validated.pair)) {
                 let reason = DropReason::RepeatedQuestion;
                 self.note_example(drop_example(&validated.pair, reason, validated.fidelity));
                 dropped.push(DroppedPair { id: validated.pair.id, reason, duplicate_of: None });

@@ -169,12 +169,7 @@ fn polarity_mismatches(answer: &[String], evidence: &[String]) -> usize {
         .count()
 }
 
-pub(crate) fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '.' || c == '-'))
-        .map(|w| w.trim_matches(|c: char| c == '.' || c == '\'' || c == '-').to_lowercase())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
+pub(crate) use brightrun_types::question::words;
 
 /// `text` without the `N. ` numbering at the start of its lines (added by
 /// procedure answers, never part of the evidence).

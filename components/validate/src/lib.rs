@@ -15,7 +15,10 @@
 //!    a failing answer is first cut to its supported sentences
 //!    ([`fidelity::repair`]) and kept if it then passes (`repaired`);
 //! 6. not the same question body on the same subject as a pair already
-//!    exported (`repeated-question`), see [`variety`].
+//!    exported (`repeated-question`), see [`brightrun_types::question`].
+//!    Diversify drops these first, before it balances, so its shares hold
+//!    for what is exported; this check remains for what reaches export
+//!    another way (a custom pipeline, a pair whose repair cut its evidence).
 //!
 //! Checks 1–5 look at one pair, so [`validate`] runs on batches in
 //! parallel; check 6 and the files need every pair in order, so an

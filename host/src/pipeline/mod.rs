@@ -8,6 +8,7 @@
 
 mod global;
 mod spill;
+pub mod split;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use std::time::Instant;
 use anyhow::Context;
 use rayon::prelude::*;
 
-use crate::cache::{CacheKey, DEFAULT_MEMORY_BUDGET, StageCache, open_store};
+use crate::cache::{CacheKey, RUN_MEMORY_BUDGET, SERVER_MEMORY_BUDGET, StageCache, open_store};
 use crate::components::Stage;
 use crate::engine::Limits;
 use crate::llm::LlmAccess;
@@ -98,6 +99,10 @@ pub struct RunOptions {
     pub stage_components: BTreeMap<Stage, PathBuf>,
     /// Pair JSON per batch in the global stages (see [`DEFAULT_PAIR_BATCH_BYTES`]).
     pub pair_batch_bytes: usize,
+    /// Bytes of stage results kept in memory in front of the persistent
+    /// store ([`RUN_MEMORY_BUDGET`] for one run, [`SERVER_MEMORY_BUDGET`]
+    /// for the server).
+    pub memory_cache_bytes: usize,
     /// Documents are named by their path relative to this folder (the
     /// server's upload folder), else by their path as found.
     pub names_relative_to: Option<PathBuf>,
@@ -139,6 +144,7 @@ impl RunOptions {
             cache_max_bytes: Some(DEFAULT_CACHE_MAX_BYTES),
             stage_components: BTreeMap::new(),
             pair_batch_bytes: DEFAULT_PAIR_BATCH_BYTES,
+            memory_cache_bytes: RUN_MEMORY_BUDGET,
             names_relative_to: None,
         }
         .with_settings(&JobSettings::default())
@@ -322,7 +328,7 @@ impl Runtime {
         let cache = if options.stage_cache {
             let store =
                 open_store(options.cache_url.as_deref(), options.cache_dir.as_deref(), options.cache_max_bytes)?;
-            Some(StageCache::new(DEFAULT_MEMORY_BUDGET, store))
+            Some(StageCache::new(options.memory_cache_bytes, store))
         } else {
             None
         };
@@ -358,7 +364,7 @@ impl Runtime {
         let choices = self.choices(&files, options);
         std::fs::create_dir_all(&options.out)
             .with_context(|| format!("creating the output folder {}", options.out.display()))?;
-        // Pairs go to disk window by window (memory holds one window's, not
+        // Pairs go to disk window by window (memory holds two windows', not
         // the corpus's) and, in batches, to the deduper on its own thread,
         // which so works beside the next window instead of after the last.
         let mut spill = spill::Spill::new(&options.out)?;
@@ -372,8 +378,18 @@ impl Runtime {
             let dedup = scope.spawn(move || global::deduplicate(run, batches, source));
             let documents = (|| -> Result<(), RunError> {
                 let mut batcher = spill::Batcher::new(options.pair_batch_bytes);
-                for window in windows(&files) {
-                    for mut outcome in self.pool.install(|| process_window(run, window)) {
+                // Window n's chunks are analyzed while window n + 1 is
+                // ingested and segmented: each step ends waiting for its
+                // slowest call, and the other window's work fills that wait.
+                let windows = windows(&files);
+                let mut prepared = windows.first().map(|window| self.pool.install(|| prepare_window(run, window)));
+                for next in windows.iter().skip(1).map(Some).chain(std::iter::once(None)) {
+                    let Some(items) = prepared.take() else { break };
+                    let (finished, next_prepared) = self.pool.install(|| {
+                        rayon::join(|| finish_window(run, items), || next.map(|window| prepare_window(run, window)))
+                    });
+                    prepared = next_prepared;
+                    for mut outcome in finished {
                         for pair in std::mem::take(&mut outcome.pairs) {
                             count_generated(&mut generated, &pair);
                             let json = spill.push(&pair)?;
@@ -450,7 +466,7 @@ impl Runtime {
             setting: "windows".into(),
             value: format!("{windows} of up to {} MiB", WINDOW_BYTES >> 20),
             reason: format!(
-                "{:.1} MB of input: memory holds one window's documents, chunks and pairs, and dedup works on a window's pairs while the workers do the next",
+                "{:.1} MB of input: memory holds two windows' documents, chunks and pairs (one is analyzed while the next is segmented), and dedup works on a window's pairs while the workers do the next ones",
                 total_bytes as f64 / 1e6
             ),
         });
@@ -464,6 +480,18 @@ impl Runtime {
                 "set with --pair-batch-kib".to_string()
             },
         });
+        if options.stage_cache {
+            let budget = options.memory_cache_bytes;
+            choices.push(Choice {
+                setting: "memory cache".into(),
+                value: format!("{} MiB", budget >> 20),
+                reason: match budget {
+                    RUN_MEMORY_BUDGET => "one run reads back only the results that repeat within it, and the persistent store answers those too: memory holds the most recent few".to_string(),
+                    SERVER_MEMORY_BUDGET => "the server outlives its jobs: a re-run after an edit finds the unchanged results in memory".to_string(),
+                    _ => "set by the caller".to_string(),
+                },
+            });
+        }
         choices
     }
 }
@@ -655,12 +683,12 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Input bytes processed together: documents of a window are ingested,
-/// segmented and analysed before the next window is read, and its pairs then
-/// go to the spill file and the deduper, so memory is bounded by the window,
-/// not the corpus. At 4 MiB a window holds about 2 500 chunks (the workers
-/// stay busy to its end), and the deduper works on one window's pairs while
-/// the workers do the next.
+/// Input bytes processed together: documents of a window are ingested and
+/// segmented while the window before is analysed, then analysed while the
+/// next is segmented, and its pairs then go to the spill file and the
+/// deduper, so memory is bounded by two windows, not the corpus. At 4 MiB a
+/// window holds about 2 500 chunks, and the deduper works on one window's
+/// pairs while the workers do the next ones.
 pub const WINDOW_BYTES: u64 = 4 << 20;
 
 /// Segment calls carry up to this much text (or [`SEGMENT_BATCH_DOCS`]
@@ -697,6 +725,17 @@ impl Run<'_> {
         let key = CacheKey::new(stage, self.stages.digest(stage), config, input).ok();
         cache.get_or_compute(stage, key, compute)
     }
+}
+
+/// Where a segment slot's document lies in the document it was cut from.
+#[derive(Debug, Clone, Copy)]
+struct SlotPart {
+    /// The part's start in the whole document's text.
+    offset: u32,
+    /// Whether it is the document's first part.
+    first: bool,
+    /// Whether the document was cut at all.
+    split: bool,
 }
 
 /// Consecutive runs of `files` whose sizes add up to at most [`WINDOW_BYTES`].
@@ -739,9 +778,10 @@ struct Item {
 /// a document that went through every per-document stage without error.
 type CachedDocument = (DocumentReport, Vec<types::Pair>);
 
-/// Runs ingest, segment (batched) and analyze + generate (per chunk) for the
-/// files of one window, all in parallel on the current pool.
-fn process_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<DocumentOutcome> {
+/// Runs ingest and segment (batched) for the files of one window, in
+/// parallel on the current pool: the documents with their chunks, for
+/// [`finish_window`].
+fn prepare_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<Item> {
     let (stages, options, progress) = (run.stages, run.options, run.progress);
     if progress.cancelled() {
         return Vec::new();
@@ -753,38 +793,45 @@ fn process_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<DocumentOutcome> {
 
     // Segment in batches; a batch that fails as a whole is retried one
     // document at a time, so a hostile document cannot take others down.
+    // A large document goes as parts (see `split`), which batch like documents.
     let mut batches: Vec<(Vec<usize>, Vec<types::Document>)> = Vec::new();
     let mut batch_bytes = 0;
     let mut segmented: Vec<(usize, Result<Vec<types::Chunk>, StageFailure>)> = Vec::new();
-    // Documents are numbered across the window ("slots"); each slot knows its item.
+    // Parts are numbered across the window ("slots"); each slot knows its item and part.
     let mut slot_item: Vec<usize> = Vec::new();
+    let mut slot_part: Vec<SlotPart> = Vec::new();
     let mut keys: BTreeMap<usize, CacheKey> = BTreeMap::new();
     for (index, item) in items.iter_mut().enumerate() {
-        for document in std::mem::take(&mut item.documents) {
-            let slot = slot_item.len();
-            slot_item.push(index);
-            if let Some(cache) = run.cache {
-                // A hit is served here; a miss is batched and stored below.
-                let key = CacheKey::new(Stage::Segment, stages.digest(Stage::Segment), &options.segment, &document);
-                if let Ok(key) = key {
-                    if let Some(chunks) = cache.get::<Vec<types::Chunk>>(Stage::Segment, &key) {
-                        segmented.push((slot, Ok(chunks)));
-                        continue;
+        for whole in std::mem::take(&mut item.documents) {
+            let parts = split::parts(whole);
+            let split = parts.len() > 1;
+            for (number, split::Part { offset, document }) in parts.into_iter().enumerate() {
+                let slot = slot_item.len();
+                slot_item.push(index);
+                slot_part.push(SlotPart { offset, first: number == 0, split });
+                if let Some(cache) = run.cache {
+                    // A hit is served here; a miss is batched and stored below.
+                    let key = CacheKey::new(Stage::Segment, stages.digest(Stage::Segment), &options.segment, &document);
+                    if let Ok(key) = key {
+                        if let Some(chunks) = cache.get::<Vec<types::Chunk>>(Stage::Segment, &key) {
+                            segmented.push((slot, Ok(chunks)));
+                            continue;
+                        }
+                        keys.insert(slot, key);
                     }
-                    keys.insert(slot, key);
                 }
-            }
-            let full = batches.last().is_none_or(|(_, docs)| {
-                docs.len() >= SEGMENT_BATCH_DOCS || batch_bytes + document.text.len() > SEGMENT_BATCH_BYTES
-            });
-            if full {
-                batches.push((Vec::new(), Vec::new()));
-                batch_bytes = 0;
-            }
-            batch_bytes += document.text.len();
-            if let Some((slots, docs)) = batches.last_mut() {
-                slots.push(slot);
-                docs.push(document);
+                let full = batches.last().is_none_or(|(_, docs)| {
+                    docs.len() >= SEGMENT_BATCH_DOCS || batch_bytes + document.text.len() > SEGMENT_BATCH_BYTES
+                });
+                if full {
+                    batches.push((Vec::new(), Vec::new()));
+                    batch_bytes = 0;
+                }
+                batch_bytes += document.text.len();
+                if let Some((slots, docs)) = batches.last_mut() {
+                    slots.push(slot);
+                    docs.push(document);
+                }
             }
         }
     }
@@ -813,10 +860,26 @@ fn process_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<DocumentOutcome> {
     segmented.extend(computed);
     segmented.sort_by_key(|(slot, _)| *slot);
     let mut segment_failures: Vec<usize> = vec![0; items.len()];
+    // Chunks the earlier parts of the current document gave.
+    let mut placed: u32 = 0;
     for (slot, result) in segmented {
         let index = slot_item[slot];
         let item = &mut items[index];
+        let part = slot_part[slot];
+        if part.first {
+            placed = 0;
+        }
         match result {
+            Ok(mut chunks) if part.split => {
+                split::place(&mut chunks, part.offset, placed);
+                placed = placed.saturating_add(u32::try_from(chunks.len()).unwrap_or(u32::MAX));
+                progress.chunks_found(chunks.len());
+                item.report.chunks += chunks.len();
+                item.chunks.extend(chunks);
+            }
+            // A part holding only headings (a document ending in one, say):
+            // the document's other parts have its text.
+            Err(StageFailure::Guest { problem, .. }) if part.split && problem == "no-content" => {}
             Ok(chunks) => {
                 progress.chunks_found(chunks.len());
                 item.report.chunks += chunks.len();
@@ -834,8 +897,13 @@ fn process_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<DocumentOutcome> {
             progress.document_finished(&item.report.name, item.errors.last().map(|e| &e.failure));
         }
     }
+    items
+}
 
-    // Analyze and generate every chunk of the window in parallel.
+/// Runs analyze and generate for every chunk of a prepared window, in
+/// parallel on the current pool, and gives each document's outcome.
+fn finish_window(run: &Run<'_>, items: Vec<Item>) -> Vec<DocumentOutcome> {
+    let (stages, options, progress) = (run.stages, run.options, run.progress);
     let work: Vec<(usize, &types::Chunk)> = items
         .iter()
         .enumerate()

@@ -40,7 +40,8 @@ pub struct ServeOptions {
 /// Starts the runtime and the job workers, then serves until Ctrl-C or
 /// SIGTERM. Prints `listening on http://ADDR` on stdout once it accepts
 /// connections (tests and scripts read the port from it).
-pub fn serve(options: ServeOptions, base: RunOptions) -> Result<()> {
+pub fn serve(options: ServeOptions, mut base: RunOptions) -> Result<()> {
+    base.memory_cache_bytes = crate::cache::SERVER_MEMORY_BUDGET;
     let metrics = Arc::new(ServerMetrics::default());
     let observer_metrics = Arc::clone(&metrics);
     let observer: crate::metrics::MetricsObserver = Arc::new(move |call| observer_metrics.observe(call));
