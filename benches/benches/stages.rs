@@ -21,7 +21,7 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
 fn stages(c: &mut Criterion) {
     let files = corpus();
     let bytes: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
-    let tokenizer = Tokenizer::cl100k().expect("bundled vocabulary");
+    let tokenizer = Tokenizer::cl100k();
     let segment_config = SegmentConfig { max_tokens: 512, overlap_tokens: 64 };
     let generate_config = GenerateConfig { seed: 0, max_pairs_per_chunk: 8, tasks: Vec::new(), llm: None };
     let diversify_config = brightrun_diversify::DEFAULT_CONFIG;
@@ -60,7 +60,6 @@ fn stages(c: &mut Criterion) {
             documents.iter().filter(|d| brightrun_segment::segment(d, &segment_config, &tokenizer).is_ok()).count()
         })
     });
-    group.bench_function("tokenizer-load", |b| b.iter(|| black_box(Tokenizer::cl100k().is_ok())));
     group.bench_function("analyze", |b| {
         b.iter(|| chunks.iter().filter(|c| brightrun_analyze::analyze(c).is_ok()).count())
     });

@@ -11,8 +11,8 @@
 //! the SQLite cache without its size cap (no use-time bookkeeping or eviction).
 //! `BRIGHTRUN_BENCH_NO_STAGE_CACHE=1`
 //! runs without the stage cache, to measure what the cache itself costs.
-//! `BRIGHTRUN_BENCH_MEMORY_MIB=N` sets the per-instance memory limit
-//! (`--memory-limit-mib`), which bounds the deduper's fingerprints.
+//! `BRIGHTRUN_BENCH_DEDUP_MEMORY_MIB=N` sets the deduper's memory limit
+//! (`--dedup-memory-limit-mib`), which bounds its fingerprints.
 //! `BRIGHTRUN_BENCH_NO_WARM=1` skips the warm re-run (at 1 GB the capped
 //! cache no longer holds the cold run's results, so it measures little).
 
@@ -131,8 +131,8 @@ fn bench(label: &str, input: &Path, bytes: u64, work: &Path, cache: &Path) -> f6
     if std::env::var_os("BRIGHTRUN_BENCH_NO_CACHE_CAP").is_some() {
         options.cache_max_bytes = None;
     }
-    if let Some(mib) = std::env::var("BRIGHTRUN_BENCH_MEMORY_MIB").ok().and_then(|v| v.parse::<usize>().ok()) {
-        options.limits.memory_bytes = mib << 20;
+    if let Some(mib) = std::env::var("BRIGHTRUN_BENCH_DEDUP_MEMORY_MIB").ok().and_then(|v| v.parse::<usize>().ok()) {
+        options.limits.dedup_memory_bytes = mib << 20;
     }
     let started = Instant::now();
     let report = run(&options, &NoProgress).expect("the pipeline runs");

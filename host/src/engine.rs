@@ -20,6 +20,11 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct Limits {
     /// Most bytes of linear memory one invocation may grow to.
     pub memory_bytes: usize,
+    /// The same for the deduper, which keeps fingerprints of every pair it
+    /// keeps and so outgrows every other stage on a large corpus (about
+    /// 514 MiB on 1 GB of input, where no other stage passed 40 MiB): it
+    /// gets its own limit, so raising it does not let every call grow.
+    pub dedup_memory_bytes: usize,
     /// Fuel (roughly, WebAssembly instructions) for an invocation on an empty input.
     pub fuel_base: u64,
     /// Extra fuel per byte of input, so large documents get a proportional budget.
@@ -34,6 +39,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             memory_bytes: 1 << 30,
+            dedup_memory_bytes: 1 << 30,
             fuel_base: 2_000_000_000,
             fuel_per_input_byte: 20_000,
             timeout: Duration::from_secs(120),
@@ -43,6 +49,14 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The memory limit of one invocation of `stage`.
+    pub fn memory_for(&self, stage: crate::components::Stage) -> usize {
+        match stage {
+            crate::components::Stage::Diversify => self.dedup_memory_bytes,
+            _ => self.memory_bytes,
+        }
+    }
+
     /// The fuel budget for an invocation whose input is `input_bytes` long.
     pub fn fuel_for(&self, input_bytes: usize) -> u64 {
         self.fuel_base.saturating_add(self.fuel_per_input_byte.saturating_mul(input_bytes as u64))
@@ -67,7 +81,7 @@ pub fn build_engine(limits: &Limits) -> Result<Engine> {
         .total_core_instances(instances * 8)
         .total_memories(instances * 2)
         .total_tables(instances * 8)
-        .max_memory_size(limits.memory_bytes);
+        .max_memory_size(limits.memory_bytes.max(limits.dedup_memory_bytes));
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config).map_err(anyhow::Error::from).context("creating the wasmtime engine")
 }

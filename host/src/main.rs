@@ -111,6 +111,10 @@ struct RuntimeArgs {
     /// Memory limit of one component invocation, in MiB.
     #[arg(long, default_value_t = 1024)]
     memory_limit_mib: usize,
+    /// Memory limit of the deduper, in MiB: it keeps fingerprints of every
+    /// pair it keeps (about 1.2 KB each), so a corpus past 1 GB needs more.
+    #[arg(long, default_value_t = 1024)]
+    dedup_memory_limit_mib: usize,
     /// Wall-clock limit of one component invocation, in seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
@@ -368,6 +372,7 @@ impl RuntimeArgs {
             options.jobs = jobs.max(1);
         }
         options.limits.memory_bytes = self.memory_limit_mib.saturating_mul(1 << 20);
+        options.limits.dedup_memory_bytes = self.dedup_memory_limit_mib.saturating_mul(1 << 20);
         options.limits.timeout = Duration::from_secs(self.timeout_secs.max(1));
         options.limits.fuel_base = self.fuel;
         options.pair_batch_bytes = self.pair_batch_kib.max(1).saturating_mul(1 << 10);

@@ -345,7 +345,7 @@ impl Stages {
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
             hooks: LlmHooks { access: llm.cloned() },
-            limiter: MemoryLimiter { limit: self.loaded.limits.memory_bytes, peak: 0, refused: false },
+            limiter: MemoryLimiter { limit: self.loaded.limits.memory_for(stage), peak: 0, refused: false },
             stderr,
         };
         let mut store = Store::new(&self.loaded.engine, state);
@@ -507,7 +507,7 @@ impl Stages {
             // A Rust guest whose allocation is refused aborts, which wasmtime reports as
             // `unreachable`; the limiter tells us why.
             _ if memory_refused => {
-                StageFailure::OutOfMemory { stage, limit_mib: self.loaded.limits.memory_bytes >> 20 }
+                StageFailure::OutOfMemory { stage, limit_mib: self.loaded.limits.memory_for(stage) >> 20 }
             }
             Some(trap) => match panic {
                 Some(panic) => {

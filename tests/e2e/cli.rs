@@ -176,11 +176,11 @@ fn raises_an_alert_when_a_threshold_is_crossed() {
 
 #[test]
 fn a_deduper_out_of_memory_keeps_the_pairs_and_says_so() {
-    // 20 MiB holds every stage's call on the examples but not the deduper,
-    // whose embedding table alone widens to 15 MiB of f32.
+    // 20 MiB does not hold the deduper, whose embedding table alone widens
+    // to 15 MiB of f32; the other stages keep the default limit.
     let work = tempfile::tempdir().expect("temp dir");
     let out = work.path().join("out");
-    let output = run(&[&examples()], &out, &work.path().join("cache"), &["--quiet", "--memory-limit-mib", "20"]);
+    let output = run(&[&examples()], &out, &work.path().join("cache"), &["--quiet", "--dedup-memory-limit-mib", "20"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&out.join("report.json"));
     let errors = report["errors"].as_array().expect("errors");

@@ -14,10 +14,6 @@ mod bindings {
 
 use bindings::exports::brightrun::pipeline::segment::Guest;
 
-fn tokenizer() -> Tokenizer {
-    Tokenizer::cl100k().expect("the cl100k vocabulary is compiled into the component and parses")
-}
-
 struct Segment;
 
 impl Guest for Segment {
@@ -25,7 +21,7 @@ impl Guest for Segment {
         docs: Vec<types::Document>,
         config: types::SegmentConfig,
     ) -> Vec<Result<Vec<types::Chunk>, types::StageError>> {
-        let tokenizer = tokenizer();
+        let tokenizer = Tokenizer::cl100k();
         let config = config.into();
         docs.into_iter()
             .map(|doc| {
@@ -38,7 +34,7 @@ impl Guest for Segment {
     }
 
     fn count_tokens(text: String) -> u32 {
-        u32::try_from(tokenizer().count(&text)).unwrap_or(u32::MAX)
+        u32::try_from(Tokenizer::cl100k().count(&text)).unwrap_or(u32::MAX)
     }
 }
 

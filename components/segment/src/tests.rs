@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 fn tokenizer() -> &'static Tokenizer {
     static TOKENIZER: OnceLock<Tokenizer> = OnceLock::new();
-    TOKENIZER.get_or_init(|| Tokenizer::cl100k().expect("bundled vocabulary"))
+    TOKENIZER.get_or_init(Tokenizer::cl100k)
 }
 
 /// Builds a document from (kind, level, text) blocks the way ingest does.

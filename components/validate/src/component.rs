@@ -17,10 +17,6 @@ mod bindings {
 use bindings::exports::brightrun::pipeline::validate_export::Guest;
 use bindings::exports::brightrun::pipeline::validate_stream;
 
-fn tokenizer() -> Tokenizer {
-    Tokenizer::cl100k().expect("the cl100k vocabulary is compiled into the component and parses")
-}
-
 struct ValidateExport;
 
 impl Guest for ValidateExport {
@@ -29,7 +25,7 @@ impl Guest for ValidateExport {
         config: types::ExportConfig,
     ) -> Result<types::ExportResult, types::StageError> {
         let pairs = pairs.into_iter().map(Into::into).collect();
-        crate::validate_export(pairs, &config.into(), &tokenizer()).map(Into::into).map_err(Into::into)
+        crate::validate_export(pairs, &config.into(), &Tokenizer::cl100k()).map(Into::into).map_err(Into::into)
     }
 }
 
@@ -38,7 +34,7 @@ impl validate_stream::Guest for ValidateExport {
 
     fn validate(pairs: Vec<types::Pair>, config: types::ExportConfig) -> Result<types::Validated, types::StageError> {
         let pairs = pairs.into_iter().map(Into::into).collect();
-        crate::validate(pairs, &config.into(), &tokenizer()).map(Into::into).map_err(Into::into)
+        crate::validate(pairs, &config.into(), &Tokenizer::cl100k()).map(Into::into).map_err(Into::into)
     }
 }
 

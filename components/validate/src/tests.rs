@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 fn tokenizer() -> &'static Tokenizer {
     static TOKENIZER: OnceLock<Tokenizer> = OnceLock::new();
-    TOKENIZER.get_or_init(|| Tokenizer::cl100k().expect("bundled vocabulary"))
+    TOKENIZER.get_or_init(Tokenizer::cl100k)
 }
 
 const EVIDENCE: &str = "The journal is deleted when the transaction commits, after at most 2 fsync calls.";
