@@ -19,7 +19,7 @@
 //!    template asked of one sentence twice teaches the model nothing twice.
 //!    It runs here rather than after validation so that balance counts the
 //!    pairs that will be exported: on the generated 100 MB corpus these drops
-//!    (12.5 % of the pairs, mostly single-turn tasks) came after balance and
+//!    (12.5 % of the pairs) came after balance and
 //!    lifted multi-turn pairs from under their 40 % cap to 44 % of the dataset.
 //! 5. **Balance**: no task, content type or difficulty above its share of
 //!    the kept pairs; the semantically most redundant go first; see [`balance`].
@@ -143,7 +143,7 @@ pub fn check_config(config: &DiversifyConfig) -> Result<()> {
 /// pass (267 MiB before these measures), about 25 MB of it the embedding
 /// table. The largest parts are the band entries of both LSH tables (8
 /// bytes each, 30 a pair, at a load of 44–88 %), the semantic fingerprint
-/// (264 bytes), the MinHash signature (2 bytes a hash: the low 16 bits of
+/// (280 bytes), the MinHash signature (2 bytes a hash: the low 16 bits of
 /// each minimum, as b-bit MinHash does (Li & König 2010); two unequal
 /// minima then agree by chance once in 65 536, which moves an estimated
 /// similarity by under 0.002) and the semantic band keys (128 bytes).

@@ -727,9 +727,12 @@ impl Run<'_> {
     }
 }
 
-/// Where a segment slot's document lies in the document it was cut from.
+/// Whose a segment slot's document is, and where it lies in the document
+/// it was cut from.
 #[derive(Debug, Clone, Copy)]
 struct SlotPart {
+    /// The window's item (file) it came from.
+    item: usize,
     /// The part's start in the whole document's text.
     offset: u32,
     /// Whether it is the document's first part.
@@ -798,7 +801,6 @@ fn prepare_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<Item> {
     let mut batch_bytes = 0;
     let mut segmented: Vec<(usize, Result<Vec<types::Chunk>, StageFailure>)> = Vec::new();
     // Parts are numbered across the window ("slots"); each slot knows its item and part.
-    let mut slot_item: Vec<usize> = Vec::new();
     let mut slot_part: Vec<SlotPart> = Vec::new();
     let mut keys: BTreeMap<usize, CacheKey> = BTreeMap::new();
     for (index, item) in items.iter_mut().enumerate() {
@@ -806,9 +808,8 @@ fn prepare_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<Item> {
             let parts = split::parts(whole);
             let split = parts.len() > 1;
             for (number, split::Part { offset, document }) in parts.into_iter().enumerate() {
-                let slot = slot_item.len();
-                slot_item.push(index);
-                slot_part.push(SlotPart { offset, first: number == 0, split });
+                let slot = slot_part.len();
+                slot_part.push(SlotPart { item: index, offset, first: number == 0, split });
                 if let Some(cache) = run.cache {
                     // A hit is served here; a miss is batched and stored below.
                     let key = CacheKey::new(Stage::Segment, stages.digest(Stage::Segment), &options.segment, &document);
@@ -863,16 +864,18 @@ fn prepare_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<Item> {
     // Chunks the earlier parts of the current document gave.
     let mut placed: u32 = 0;
     for (slot, result) in segmented {
-        let index = slot_item[slot];
-        let item = &mut items[index];
         let part = slot_part[slot];
+        let index = part.item;
+        let item = &mut items[index];
         if part.first {
             placed = 0;
         }
         match result {
-            Ok(mut chunks) if part.split => {
-                split::place(&mut chunks, part.offset, placed);
-                placed = placed.saturating_add(u32::try_from(chunks.len()).unwrap_or(u32::MAX));
+            Ok(mut chunks) => {
+                if part.split {
+                    split::place(&mut chunks, part.offset, placed);
+                    placed = placed.saturating_add(u32::try_from(chunks.len()).unwrap_or(u32::MAX));
+                }
                 progress.chunks_found(chunks.len());
                 item.report.chunks += chunks.len();
                 item.chunks.extend(chunks);
@@ -880,11 +883,6 @@ fn prepare_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<Item> {
             // A part holding only headings (a document ending in one, say):
             // the document's other parts have its text.
             Err(StageFailure::Guest { problem, .. }) if part.split && problem == "no-content" => {}
-            Ok(chunks) => {
-                progress.chunks_found(chunks.len());
-                item.report.chunks += chunks.len();
-                item.chunks.extend(chunks);
-            }
             Err(failure) => {
                 segment_failures[index] += 1;
                 let name = failure_document(&failure).unwrap_or(&item.report.name).to_string();
