@@ -33,18 +33,20 @@ use brightrun_types::{
     Analysis, BlockKind, Chunk, Claim, Concept, ContentType, Definition, Difficulty, FaqEntry, Procedure, Reasoning,
     ReasoningKind, Result, Span, StageError, Step,
 };
-use text::{Word, is_stopword, sentences, syllables, trim_end_punctuation, words};
+use text::{Word, WordSet, is_stopword, lowercase_in, sentences, syllables, trim_end_punctuation, words};
 
 /// Most concepts reported per chunk.
 const MAX_CONCEPTS: usize = 8;
 /// Most claims reported per chunk.
 const MAX_CLAIMS: usize = 12;
 
-/// A sentence of prose with its document span.
+/// A sentence of prose with its document span and its words, which most
+/// rules look at (found once here instead of once per rule).
 #[derive(Debug, Clone)]
 struct Sentence<'a> {
     span: Span,
     text: &'a str,
+    words: Vec<Word<'a>>,
 }
 
 /// Analyses `chunk`. `Err` is `NoContent` when the chunk's text does not
@@ -70,7 +72,7 @@ pub fn analyze(chunk: &Chunk) -> Result<Analysis> {
     let definition_spans: Vec<Span> = definitions.iter().map(|d| d.span).collect();
     let claims: Vec<Claim> = prose
         .iter()
-        .filter(|sentence| !definition_spans.contains(&sentence.span) && is_claim(sentence.text))
+        .filter(|sentence| !definition_spans.contains(&sentence.span) && is_claim(sentence))
         .take(MAX_CLAIMS)
         .map(|sentence| Claim { text: sentence.text.to_string(), span: sentence.span })
         .collect();
@@ -103,7 +105,8 @@ fn prose_sentences(chunk: &Chunk) -> Vec<Sentence<'_>> {
         let Some(text) = chunk.text_at(block.span) else { continue };
         for (offset, sentence) in sentences(text) {
             let start = block.span.start as usize + offset;
-            out.push(Sentence { span: Span::new(start, start + sentence.len()), text: sentence });
+            let span = Span::new(start, start + sentence.len());
+            out.push(Sentence { span, text: sentence, words: words(sentence) });
         }
     }
     out
@@ -122,25 +125,44 @@ fn concepts(chunk: &Chunk, prose: &[Sentence<'_>]) -> Vec<Concept> {
         .flat_map(|heading| words(heading).into_iter().map(|w| w.text.to_lowercase()).collect::<Vec<_>>())
         .collect();
     let mut candidates: HashMap<String, Candidate> = HashMap::new();
+    // Reused for every n-gram's key: most n-grams repeat one already seen,
+    // and only a new one needs its own copy.
+    let mut key = String::new();
     for sentence in prose {
-        let sentence_words = words(sentence.text);
-        for run in sentence_words.split(|word| is_stopword(word.text) || !is_content_word(word.text)) {
-            for n in 1..=3.min(run.len()) {
-                for gram in run.windows(n) {
-                    let key = gram.iter().map(|w| w.text.to_lowercase()).collect::<Vec<_>>().join(" ");
-                    let start = sentence.span.start as usize + gram[0].offset;
-                    let last = gram[gram.len() - 1];
-                    let end = sentence.span.start as usize + last.offset + last.text.len();
-                    let order = candidates.len();
-                    let entry = candidates.entry(key).or_insert_with(|| Candidate {
-                        count: 0,
-                        first: Span::new(start, end),
-                        written: sentence.text[gram[0].offset..last.offset + last.text.len()].to_string(),
-                        order,
-                    });
-                    entry.count += 1;
+        let words = &sentence.words;
+        let lower: Vec<String> = words.iter().map(|w| w.text.to_lowercase()).collect();
+        let breaks: Vec<bool> = words.iter().map(|w| is_stopword(w.text) || !is_content_word(w.text)).collect();
+        let mut run_start = 0;
+        while run_start < words.len() {
+            let run_end = (run_start..words.len()).find(|&i| breaks[i]).unwrap_or(words.len());
+            for n in 1..=3.min(run_end - run_start) {
+                for first in run_start..=run_end - n {
+                    key.clear();
+                    for (position, word) in lower[first..first + n].iter().enumerate() {
+                        if position > 0 {
+                            key.push(' ');
+                        }
+                        key.push_str(word);
+                    }
+                    if let Some(entry) = candidates.get_mut(key.as_str()) {
+                        entry.count += 1;
+                        continue;
+                    }
+                    let (head, last) = (words[first], words[first + n - 1]);
+                    let end = last.offset + last.text.len();
+                    let candidate = Candidate {
+                        count: 1,
+                        first: Span::new(
+                            sentence.span.start as usize + head.offset,
+                            sentence.span.start as usize + end,
+                        ),
+                        written: sentence.text[head.offset..end].to_string(),
+                        order: candidates.len(),
+                    };
+                    candidates.insert(key.clone(), candidate);
                 }
             }
+            run_start = run_end + 1;
         }
     }
     let score = |key: &str, candidate: &Candidate| -> f64 {
@@ -158,11 +180,13 @@ fn concepts(chunk: &Chunk, prose: &[Sentence<'_>]) -> Vec<Concept> {
         if chosen.len() == MAX_CONCEPTS {
             break;
         }
-        // Skip a phrase that only repeats part of a chosen one (or the reverse).
-        if chosen_keys.iter().any(|k| k.contains(key.as_str()) || key.contains(*k)) {
+        // A single word seen once is not a concept unless a heading names it
+        // (checked first: it is cheap and rules out most candidates).
+        if candidate.count < 2 && !key.contains(' ') && !heading_words.contains(key) {
             continue;
         }
-        if candidate.count < 2 && key.split(' ').count() == 1 && !heading_words.contains(key) {
+        // Skip a phrase that only repeats part of a chosen one (or the reverse).
+        if chosen_keys.iter().any(|k| k.contains(key.as_str()) || key.contains(*k)) {
             continue;
         }
         chosen_keys.push(key);
@@ -176,62 +200,7 @@ fn is_content_word(word: &str) -> bool {
 }
 
 /// Words that make a subject a pronoun or a question, never a term.
-const NOT_A_TERM: &[&str] = &[
-    "previous",
-    "most",
-    "main",
-    "best",
-    "worst",
-    "biggest",
-    "following",
-    "above",
-    "below",
-    "same",
-    "other",
-    "first",
-    "next",
-    "last",
-    "former",
-    "latter",
-    "it",
-    "this",
-    "that",
-    "these",
-    "those",
-    "there",
-    "here",
-    "he",
-    "she",
-    "they",
-    "we",
-    "you",
-    "i",
-    "what",
-    "which",
-    "who",
-    "when",
-    "where",
-    "how",
-    "why",
-    "each",
-    "every",
-    "all",
-    "some",
-    "one",
-    "its",
-    "our",
-    "your",
-    "their",
-    "if",
-    "so",
-    "but",
-    "and",
-    "or",
-    "then",
-    "also",
-    "only",
-    "once",
-];
+static NOT_A_TERM: WordSet = phf::phf_set! {"above", "all", "also", "and", "below", "best", "biggest", "but", "each", "every", "first", "following", "former", "he", "here", "how", "i", "if", "it", "its", "last", "latter", "main", "most", "next", "once", "one", "only", "or", "other", "our", "previous", "same", "she", "so", "some", "that", "their", "then", "there", "these", "they", "this", "those", "we", "what", "when", "where", "which", "who", "why", "worst", "you", "your"};
 
 /// Words that, first after "are", make a sentence a description rather than a definition.
 const NOT_A_MEANING: &[&str] = &[
@@ -271,10 +240,7 @@ const NOT_A_MEANING: &[&str] = &[
 ];
 
 /// Words that show a subject is a clause ("SQLite assumes that X"), not a term.
-const CLAUSE_WORDS: &[&str] = &[
-    "that", "which", "who", "whom", "whose", "when", "if", "because", "where", "while", "is", "are", "was", "were",
-    "has", "have", "does", "do", "can", "will", "may", "must", "should",
-];
+static CLAUSE_WORDS: WordSet = phf::phf_set! {"are", "because", "can", "do", "does", "has", "have", "if", "is", "may", "must", "should", "that", "was", "were", "when", "where", "which", "while", "who", "whom", "whose", "will"};
 
 /// Copula patterns, most specific first: (pattern, keeps the article).
 const DEFINING_PATTERNS: &[&str] =
@@ -327,8 +293,8 @@ fn defining_sentence(sentence: &Sentence<'_>) -> Option<Definition> {
             && !subject_words.is_empty()
             && subject_words.len() <= max_subject_words
             && !subject.contains([',', ';', '(', ':'])
-            && !subject_words.iter().any(|w| CLAUSE_WORDS.contains(&w.text.to_lowercase().as_str()))
-            && !NOT_A_TERM.contains(&subject_words[0].text.to_lowercase().as_str())
+            && !subject_words.iter().any(|w| lowercase_in(&CLAUSE_WORDS, w.text))
+            && !lowercase_in(&NOT_A_TERM, subject_words[0].text)
             && subject_words.iter().any(|w| !is_stopword(w.text))
             && words(meaning).len() >= 3;
         if ok {
@@ -362,131 +328,10 @@ fn term_colon_meaning(chunk: &Chunk, sentence: &Sentence<'_>) -> Option<Definiti
 }
 
 /// Verbs that start an instruction ("Run the tests", "Open the console").
-const IMPERATIVE_VERBS: &[&str] = &[
-    "add",
-    "apply",
-    "ask",
-    "assign",
-    "attach",
-    "back",
-    "build",
-    "call",
-    "change",
-    "check",
-    "choose",
-    "clear",
-    "click",
-    "close",
-    "collect",
-    "commit",
-    "compare",
-    "configure",
-    "confirm",
-    "connect",
-    "contact",
-    "copy",
-    "create",
-    "delete",
-    "deploy",
-    "disable",
-    "document",
-    "download",
-    "drain",
-    "edit",
-    "enable",
-    "ensure",
-    "enter",
-    "escalate",
-    "export",
-    "fill",
-    "find",
-    "follow",
-    "generate",
-    "give",
-    "go",
-    "import",
-    "inspect",
-    "install",
-    "keep",
-    "kill",
-    "label",
-    "launch",
-    "list",
-    "load",
-    "locate",
-    "log",
-    "look",
-    "make",
-    "mark",
-    "measure",
-    "merge",
-    "monitor",
-    "mount",
-    "move",
-    "navigate",
-    "note",
-    "notify",
-    "open",
-    "page",
-    "paste",
-    "pick",
-    "post",
-    "press",
-    "pull",
-    "push",
-    "put",
-    "read",
-    "reboot",
-    "record",
-    "reduce",
-    "register",
-    "reload",
-    "remove",
-    "rename",
-    "replace",
-    "report",
-    "request",
-    "reset",
-    "restart",
-    "restore",
-    "resume",
-    "retry",
-    "revert",
-    "review",
-    "roll",
-    "rotate",
-    "run",
-    "save",
-    "scale",
-    "schedule",
-    "select",
-    "send",
-    "set",
-    "share",
-    "sign",
-    "start",
-    "stop",
-    "submit",
-    "switch",
-    "take",
-    "tell",
-    "test",
-    "type",
-    "uninstall",
-    "unmount",
-    "update",
-    "upgrade",
-    "upload",
-    "use",
-    "validate",
-    "verify",
-    "wait",
-    "watch",
-    "write",
-];
+static IMPERATIVE_VERBS: WordSet = phf::phf_set! {"add", "apply", "ask", "assign", "attach", "back", "build", "call", "change", "check", "choose", "clear", "click", "close", "collect", "commit", "compare", "configure", "confirm", "connect", "contact", "copy", "create", "delete", "deploy", "disable", "document", "download", "drain", "edit", "enable", "ensure", "enter", "escalate", "export", "fill", "find", "follow", "generate", "give", "go", "import", "inspect", "install", "keep", "kill", "label", "launch", "list", "load", "locate", "log", "look", "make", "mark", "measure", "merge", "monitor", "mount", "move", "navigate", "note", "notify", "open", "page", "paste", "pick", "post", "press", "pull", "push", "put", "read", "reboot", "record", "reduce", "register", "reload", "remove", "rename", "replace", "report", "request", "reset", "restart", "restore", "resume", "retry", "revert", "review", "roll", "rotate", "run", "save", "scale", "schedule", "select", "send", "set", "share", "sign", "start", "stop", "submit", "switch", "take", "tell", "test", "type", "uninstall", "unmount", "update", "upgrade", "upload", "use", "validate", "verify", "wait", "watch", "write"};
 
 fn is_imperative(text: &str) -> bool {
-    words(text).first().is_some_and(|w| IMPERATIVE_VERBS.contains(&w.text.to_lowercase().as_str()))
+    words(text).first().is_some_and(|w| lowercase_in(&IMPERATIVE_VERBS, w.text))
 }
 
 fn procedures(chunk: &Chunk) -> Vec<Procedure> {
@@ -548,18 +393,17 @@ fn procedures(chunk: &Chunk) -> Vec<Procedure> {
 }
 
 /// Words that make a sentence a checkable rule.
-const OBLIGATION_WORDS: &[&str] =
-    &["must", "always", "never", "required", "requires", "cannot", "guarantees", "only", "should", "default"];
+static OBLIGATION_WORDS: WordSet = phf::phf_set! {"always", "cannot", "default", "guarantees", "must", "never", "only", "required", "requires", "should"};
 
-fn is_claim(sentence: &str) -> bool {
-    let sentence_words = words(sentence);
-    let count = sentence_words.len();
-    !sentence.ends_with('?')
-        && !sentence.ends_with(':')
+fn is_claim(sentence: &Sentence<'_>) -> bool {
+    let count = sentence.words.len();
+    !sentence.text.ends_with('?')
+        && !sentence.text.ends_with(':')
         && (6..=60).contains(&count)
-        && sentence_words.iter().any(|w| {
-            w.text.chars().any(|c| c.is_ascii_digit()) || OBLIGATION_WORDS.contains(&w.text.to_lowercase().as_str())
-        })
+        && sentence
+            .words
+            .iter()
+            .any(|w| w.text.chars().any(|c| c.is_ascii_digit()) || lowercase_in(&OBLIGATION_WORDS, w.text))
 }
 
 /// Markers in priority order, with what they signal.
@@ -617,7 +461,7 @@ fn find_marker(lower: &str, marker: &str) -> Option<usize> {
 
 fn reasoning(sentence: &Sentence<'_>) -> Option<Reasoning> {
     let text = sentence.text;
-    if text.ends_with('?') || words(text).len() < 6 {
+    if text.ends_with('?') || sentence.words.len() < 6 {
         return None;
     }
     let lower = text.to_lowercase();
@@ -719,7 +563,6 @@ fn strip_question_label(question: &str) -> &str {
 fn entities(prose: &[Sentence<'_>]) -> Vec<String> {
     let mut counts: Vec<(String, u32)> = Vec::new();
     for sentence in prose {
-        let sentence_words: Vec<Word<'_>> = words(sentence.text);
         let mut run: Vec<&str> = Vec::new();
         let mut flush = |run: &mut Vec<&str>| {
             if !run.is_empty() {
@@ -731,7 +574,7 @@ fn entities(prose: &[Sentence<'_>]) -> Vec<String> {
                 run.clear();
             }
         };
-        for (position, word) in sentence_words.iter().enumerate() {
+        for (position, word) in sentence.words.iter().enumerate() {
             let capitalised = word.text.chars().next().is_some_and(char::is_uppercase);
             let acronym =
                 word.text.len() >= 2 && word.text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
@@ -748,16 +591,12 @@ fn entities(prose: &[Sentence<'_>]) -> Vec<String> {
 }
 
 /// Units that follow a number as a separate word.
-const UNITS: &[&str] = &[
-    "ms", "s", "seconds", "second", "minutes", "minute", "hours", "hour", "days", "day", "weeks", "months", "years",
-    "kb", "mb", "gb", "tb", "kib", "mib", "gib", "percent", "%", "requests", "users", "nodes", "replicas", "cores",
-    "bytes", "tokens", "times", "steps", "pages", "items",
-];
+static UNITS: WordSet = phf::phf_set! {"%", "bytes", "cores", "day", "days", "gb", "gib", "hour", "hours", "items", "kb", "kib", "mb", "mib", "minute", "minutes", "months", "ms", "nodes", "pages", "percent", "replicas", "requests", "s", "second", "seconds", "steps", "tb", "times", "tokens", "users", "weeks", "years"};
 
 fn numbers(prose: &[Sentence<'_>]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for sentence in prose {
-        let sentence_words = words(sentence.text);
+        let sentence_words = &sentence.words;
         for (index, word) in sentence_words.iter().enumerate() {
             if !word.text.chars().next().is_some_and(|c| c.is_ascii_digit()) {
                 continue;
@@ -768,7 +607,7 @@ fn numbers(prose: &[Sentence<'_>]) -> Vec<String> {
                 number.push('%');
             } else if let Some(next) = sentence_words.get(index + 1) {
                 let gap = &sentence.text[word.offset + word.text.len()..next.offset];
-                if gap == " " && UNITS.contains(&next.text.to_lowercase().as_str()) {
+                if gap == " " && lowercase_in(&UNITS, next.text) {
                     number.push(' ');
                     number.push_str(next.text);
                 }
@@ -795,7 +634,7 @@ fn content_type(
     };
     let steps: usize = procedures.iter().map(|p| p.steps.len()).sum();
     let past_tense =
-        prose.iter().filter(|s| words(s.text).iter().any(|w| matches!(w.text, "was" | "were" | "had" | "did"))).count();
+        prose.iter().filter(|s| s.words.iter().any(|w| matches!(w.text, "was" | "were" | "had" | "did"))).count();
     if !faq.is_empty() {
         ContentType::Faq
     } else if share(BlockKind::Code) >= 0.4 {
@@ -820,14 +659,13 @@ fn content_type(
 /// a chunk where more than half the sentences carry reasoning moves up a band.
 fn difficulty(prose: &[Sentence<'_>], reasoning: usize) -> Difficulty {
     let sentence_count = prose.len();
-    let all_words: Vec<Word<'_>> = prose.iter().flat_map(|s| words(s.text)).collect();
-    if sentence_count == 0 || all_words.is_empty() {
+    let word_count: usize = prose.iter().map(|s| s.words.len()).sum();
+    if sentence_count == 0 || word_count == 0 {
         return Difficulty::Medium;
     }
-    let syllable_count: usize = all_words.iter().map(|w| syllables(w.text)).sum();
-    let grade = 0.39 * (all_words.len() as f64 / sentence_count as f64)
-        + 11.8 * (syllable_count as f64 / all_words.len() as f64)
-        - 15.59;
+    let syllable_count: usize = prose.iter().flat_map(|s| &s.words).map(|w| syllables(w.text)).sum();
+    let grade =
+        0.39 * (word_count as f64 / sentence_count as f64) + 11.8 * (syllable_count as f64 / word_count as f64) - 15.59;
     let band = if grade < 8.0 {
         0
     } else if grade < 12.0 {

@@ -246,3 +246,45 @@ fn does_not_read_a_numbered_list_of_questions_as_a_procedure() {
     );
     assert!(analyze(&c).expect("analyses").procedures.is_empty());
 }
+
+#[test]
+fn looks_words_up_in_the_sets_as_lowercasing_them_would() {
+    let sets = [&text::STOPWORDS, &OBLIGATION_WORDS, &UNITS, &CLAUSE_WORDS, &NOT_A_TERM, &IMPERATIVE_VERBS];
+    for set in sets {
+        for entry in set.iter() {
+            assert_eq!(entry.to_lowercase(), *entry, "a set entry is not lowercase");
+            assert!(entry.len() <= text::LONGEST_LISTED_WORD, "raise LONGEST_LISTED_WORD for {entry}");
+            assert!(lowercase_in(set, entry) && lowercase_in(set, &entry.to_uppercase()), "{entry}");
+        }
+    }
+    // The Kelvin sign lowercases to an ASCII "k": only the slow path sees it.
+    for word in [
+        "The",
+        "THE",
+        "the",
+        "Thé",
+        "MUST",
+        "Must",
+        "Kb",
+        "\u{212A}b",
+        "KiB",
+        "Don't",
+        "don’t",
+        "x",
+        "a".repeat(30).as_str(),
+    ] {
+        for set in sets {
+            assert_eq!(lowercase_in(set, word), set.contains(word.to_lowercase().as_str()), "{word}");
+        }
+    }
+}
+
+#[test]
+/// The rule counts a-e-i-o-u-y groups only, so "é" is no vowel.
+fn counts_syllables_of_any_case_alike() {
+    for (word, expected) in
+        [("table", 2), ("TABLE", 2), ("make", 1), ("Make", 1), ("the", 1), ("e", 1), ("rhythm", 1), ("Éclair", 1)]
+    {
+        assert_eq!(syllables(word), expected, "{word}");
+    }
+}
