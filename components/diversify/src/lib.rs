@@ -227,11 +227,13 @@ impl Deduper {
         }
         let rows = self.config.rows as usize;
         let signature = signature(&normalised, self.config.shingle_words as usize, &self.permutations);
+        let mut bytes = Vec::with_capacity(rows * 4);
         let band_keys: Vec<u64> = signature
             .chunks(rows)
             .enumerate()
             .map(|(band, rows)| {
-                let bytes: Vec<u8> = rows.iter().flat_map(|value| value.to_le_bytes()).collect();
+                bytes.clear();
+                bytes.extend(rows.iter().flat_map(|value| value.to_le_bytes()));
                 xxh3_64_with_seed(&bytes, band as u64)
             })
             .collect();
@@ -300,11 +302,23 @@ impl Deduper {
 
 /// Lower-case words joined by single spaces; punctuation dropped.
 pub fn normalise(text: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        // Every pair passes through here: lowercasing ASCII in place skips a
+        // String per word. Other words take `str::to_lowercase`, which knows
+        // context rules (a final sigma) that a char-by-char mapping does not.
+        if word.is_ascii() {
+            let start = out.len();
+            out.push_str(word);
+            out[start..].make_ascii_lowercase();
+        } else {
+            out.push_str(&word.to_lowercase());
+        }
+    }
+    out
 }
 
 /// `(a, b)` coefficients of the hash family, fixed by a seed so signatures
@@ -326,10 +340,28 @@ pub fn signature_of(normalised: &str, shingle_words: usize, hashes: usize) -> Ve
 }
 
 fn signature(normalised: &str, shingle_words: usize, permutations: &[(u64, u64)]) -> Vec<u32> {
-    let words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
+    // Word start and end offsets: a shingle is the text from its first word's
+    // start to its last word's end, which is its words joined by one space
+    // when `normalised` has single spaces (what `normalise` writes).
+    let words: Vec<(usize, usize)> = normalised
+        .split(' ')
+        .scan(0, |offset, word| {
+            let start = *offset;
+            *offset += word.len() + 1;
+            Some((start, start + word.len()))
+        })
+        .filter(|(start, end)| start < end)
+        .collect();
+    let single_spaced = words.windows(2).all(|pair| pair[1].0 == pair[0].1 + 1);
     let shingles: Vec<u64> = if words.len() <= shingle_words {
         vec![xxh3_64(normalised.as_bytes())]
+    } else if single_spaced {
+        words
+            .windows(shingle_words)
+            .map(|window| xxh3_64(&normalised.as_bytes()[window[0].0..window[window.len() - 1].1]))
+            .collect()
     } else {
+        let words: Vec<&str> = words.iter().map(|(start, end)| &normalised[*start..*end]).collect();
         words.windows(shingle_words).map(|window| xxh3_64(window.join(" ").as_bytes())).collect()
     };
     let mut signature = vec![u32::MAX; permutations.len()];

@@ -420,3 +420,18 @@ fn drops_a_repeated_question_about_the_same_subject_whatever_its_answer() {
     let result = diversify(vec![pairs[0].clone(), other_task], &DEFAULT_CONFIG).expect("dedups");
     assert_eq!(result.kept.len(), 2, "{:?}", result.dropped);
 }
+
+#[test]
+fn normalises_as_lowercasing_each_word_would() {
+    let text = "Retry the JOB, then ΟΔΟΣ and Straße: İstanbul\t42x  done.";
+    let expected: Vec<String> =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    assert_eq!(normalise(text), expected.join(" "));
+}
+
+#[test]
+fn shingles_a_text_the_same_however_its_words_are_spaced() {
+    let single = signature_of("one two three four five six", 3, 32);
+    assert_eq!(signature_of("one  two three   four five six ", 3, 32), single);
+    assert_ne!(signature_of("one two three four five seven", 3, 32), single);
+}
