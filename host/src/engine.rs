@@ -14,6 +14,12 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 /// How often the epoch ticker advances the engine's epoch.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// Instance slots in the pool per worker thread: up to four calls in flight
+/// (ingest and segment for one window while another is analysed, validate
+/// beside the deduper and exporter sessions) and an idle ingest, analyze and
+/// generate instance kept for reuse (see `stages::Idle`).
+pub const INSTANCES_PER_WORKER: usize = 7;
+
 /// Bytes of each pooled memory and table reset in place when an instance is
 /// dropped, instead of handed back to the kernel with `madvise`. Every
 /// analyze and generate call is a fresh instance; profiling a 10 MB run showed

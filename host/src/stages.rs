@@ -1,6 +1,9 @@
 //! Calling the stage components: one pre-instantiated component per stage,
-//! a fresh `Store` per call with fuel, an epoch deadline and a memory limit,
-//! and every call measured.
+//! a `Store` per call with fuel, an epoch deadline and a memory limit, and
+//! every call measured. The per-file and per-chunk stages (ingest, analyze,
+//! generate) are called tens or hundreds of thousands of times on a large
+//! corpus, so their instances are kept and reused ([`Idle`]); the batched
+//! calls (segment, validate) get a fresh instance each.
 //!
 //! A call returns `Ok(value)`, or a [`StageFailure`] that says whether the
 //! guest returned a typed error or was stopped (fuel, deadline, memory, trap).
@@ -8,8 +11,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -21,7 +24,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::{analyze, diversify, generate, ingest, segment, types, validate_export};
 use crate::components::Stage;
-use crate::engine::{CompileSource, EpochTicker, Limits, build_engine, load_component};
+use crate::engine::{CompileSource, EpochTicker, INSTANCES_PER_WORKER, Limits, build_engine, load_component};
 use crate::llm::{LlmAccess, LlmHooks};
 use crate::metrics::{InvocationMetrics, MetricsSink};
 
@@ -226,8 +229,41 @@ struct Loaded {
     components: Vec<ComponentInfo>,
     /// The LLM endpoint, when generate is the LLM component.
     llm: Option<LlmAccess>,
+    /// Ingest, analyze and generate instances between calls.
+    idle: Idle,
     _ticker: EpochTicker,
 }
+
+/// Instances of the per-file and per-chunk stages kept between calls.
+/// Instantiating, then resetting the instance's memory when it is dropped,
+/// cost 15–25 % of an ingest, analyze or generate call (each takes well under
+/// a millisecond), and these stages are pure functions of their arguments
+/// (`wit/` says so: a host may call one instance many times). An instance that
+/// trapped, wrote to stderr, grew past [`REUSE_MEMORY_BYTES`] or served
+/// [`REUSE_CALLS`] calls is dropped.
+struct Idle {
+    ingest: Mutex<Vec<Warm<ingest::IngestComponent>>>,
+    analyze: Mutex<Vec<Warm<analyze::AnalyzeComponent>>>,
+    generate: Mutex<Vec<Warm<generate::GenerateComponent>>>,
+    /// Most idle instances kept per stage: one per worker that may call it.
+    per_stage: usize,
+}
+
+/// An instantiated component with its store, between calls.
+struct Warm<I> {
+    store: Store<HostState>,
+    instance: I,
+    calls: u32,
+}
+
+/// Calls one instance serves before it is replaced, so whatever an allocator
+/// fragments or a guest leaks stays bounded.
+const REUSE_CALLS: u32 = 1024;
+
+/// Linear memory past which an instance is not reused: analyze and generate
+/// need about 1 MiB and ingest a few MiB for a typical file, and memory a
+/// guest grew never shrinks back.
+const REUSE_MEMORY_BYTES: usize = 16 << 20;
 
 impl Stages {
     /// Builds the engine and loads every stage: the embedded component, or
@@ -295,6 +331,12 @@ impl Stages {
             .map_err(anyhow::Error::from)
             .context("validate-export component")?;
         let ticker = EpochTicker::start(&engine);
+        let idle = Idle {
+            ingest: Mutex::new(Vec::new()),
+            analyze: Mutex::new(Vec::new()),
+            generate: Mutex::new(Vec::new()),
+            per_stage: (limits.max_instances as usize / INSTANCES_PER_WORKER).max(1),
+        };
         let loaded = Loaded {
             engine,
             limits,
@@ -306,6 +348,7 @@ impl Stages {
             validate_export,
             components,
             llm,
+            idle,
             _ticker: ticker,
         };
         Ok(Stages { loaded: Arc::new(loaded), metrics: Arc::new(MetricsSink::default()) })
@@ -351,18 +394,77 @@ impl Stages {
         let mut store = Store::new(&self.loaded.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_fuel(self.loaded.limits.fuel_for(input_bytes))?;
-        // Waiting on the endpoint counts against the deadline: an LLM call
-        // gets room for every attempt and backoff.
-        let deadline = match llm {
-            Some(access) => self.loaded.limits.deadline_ticks().max(access.call_budget_ticks()),
-            None => self.loaded.limits.deadline_ticks(),
-        };
-        store.set_epoch_deadline(deadline);
+        store.set_epoch_deadline(self.deadline_ticks(stage));
         // Results a guest hands back (diversify's kept pairs) can pass
         // wasmtime's 128 MiB default; the guest cannot hold more than its
         // memory limit, which bounds what the host takes instead.
         store.set_hostcall_fuel(self.loaded.limits.memory_bytes);
         Ok(store)
+    }
+
+    /// The epoch deadline of a `stage` call. Waiting on the endpoint counts
+    /// against it: an LLM call gets room for every attempt and backoff.
+    fn deadline_ticks(&self, stage: Stage) -> u64 {
+        match self.loaded.llm.as_ref().filter(|_| stage == Stage::Generate) {
+            Some(access) => self.loaded.limits.deadline_ticks().max(access.call_budget_ticks()),
+            None => self.loaded.limits.deadline_ticks(),
+        }
+    }
+
+    /// Runs one call on an idle instance from `idle`, or a new one, then puts
+    /// the instance back if it may serve again (see [`Idle`]).
+    fn invoke_reusing<I, T>(
+        &self,
+        stage: Stage,
+        idle: &Mutex<Vec<Warm<I>>>,
+        bytes_in: usize,
+        instantiate: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<I>,
+        call: impl FnOnce(&I, &mut Store<HostState>) -> wasmtime::Result<Result<T, types::StageError>>,
+        bytes_out: impl FnOnce(&T) -> usize,
+    ) -> Result<T, StageFailure> {
+        let started = Instant::now();
+        let fuel = self.loaded.limits.fuel_for(bytes_in);
+        let taken = idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let (mut warm, instantiate_time) = match taken {
+            Some(mut warm) => {
+                if let Err(error) = warm.store.set_fuel(fuel) {
+                    return Err(StageFailure::Host { stage, message: format!("{error:#}") });
+                }
+                warm.store.set_epoch_deadline(self.deadline_ticks(stage));
+                warm.store.data_mut().limiter.refused = false;
+                (warm, Duration::ZERO)
+            }
+            None => {
+                let mut store = match self.store(stage, bytes_in) {
+                    Ok(store) => store,
+                    Err(error) => return Err(StageFailure::Host { stage, message: format!("{error:#}") }),
+                };
+                match instantiate(&mut store) {
+                    Ok(instance) => (Warm { store, instance, calls: 0 }, started.elapsed()),
+                    Err(error) => {
+                        let call = Call { stage, started, instantiate: started.elapsed(), fuel, bytes_in };
+                        return self.settle(call, &store, Err(error), bytes_out);
+                    }
+                }
+            }
+        };
+        let result = call(&warm.instance, &mut warm.store);
+        let trapped = result.is_err();
+        let settled = Call { stage, started, instantiate: instantiate_time, fuel, bytes_in };
+        let outcome = self.settle(settled, &warm.store, result, bytes_out);
+        warm.calls += 1;
+        let state = warm.store.data();
+        let reusable = !trapped
+            && warm.calls < REUSE_CALLS
+            && state.limiter.peak <= REUSE_MEMORY_BYTES
+            && state.stderr.contents().is_empty();
+        if reusable {
+            let mut idle = idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < self.loaded.idle.per_stage {
+                idle.push(warm);
+            }
+        }
+        outcome
     }
 
     /// Runs one call in a fresh store, classifies its failure and records its metrics.
@@ -527,8 +629,9 @@ impl Stages {
         bytes: &[u8],
         config: &types::IngestConfig,
     ) -> Result<types::Ingested, StageFailure> {
-        self.invoke(
+        self.invoke_reusing(
             Stage::Ingest,
+            &self.loaded.idle.ingest,
             bytes.len(),
             |store| self.loaded.ingest.instantiate(store),
             |instance, store| instance.brightrun_pipeline_ingest().call_ingest(store, name, media_type, bytes, config),
@@ -557,8 +660,9 @@ impl Stages {
 
     /// Analyses one chunk.
     pub fn analyze(&self, chunk: &types::Chunk) -> Result<types::Analysis, StageFailure> {
-        self.invoke(
+        self.invoke_reusing(
             Stage::Analyze,
+            &self.loaded.idle.analyze,
             chunk.text.len(),
             |store| self.loaded.analyze.instantiate(store),
             |instance, store| instance.brightrun_pipeline_analyze().call_analyze(store, chunk),
@@ -573,8 +677,9 @@ impl Stages {
         analysis: &types::Analysis,
         config: &types::GenerateConfig,
     ) -> Result<Vec<types::Pair>, StageFailure> {
-        self.invoke(
+        self.invoke_reusing(
             Stage::Generate,
+            &self.loaded.idle.generate,
             chunk.text.len() + analysis_bytes(analysis),
             |store| self.loaded.generate.instantiate(store),
             |instance, store| instance.brightrun_pipeline_generate().call_generate(store, chunk, analysis, config),
@@ -631,7 +736,7 @@ fn pair_bytes(pair: &types::Pair) -> usize {
 struct Call {
     stage: Stage,
     started: Instant,
-    instantiate: std::time::Duration,
+    instantiate: Duration,
     fuel: u64,
     bytes_in: usize,
 }
@@ -671,7 +776,7 @@ impl<I> Session<I> {
         self.store.data_mut().limiter.refused = false;
         let result = call(&self.instance, &mut self.store, self.handle);
         let trapped = result.is_err();
-        let settled = Call { stage: self.stage, started, instantiate: std::time::Duration::ZERO, fuel, bytes_in };
+        let settled = Call { stage: self.stage, started, instantiate: Duration::ZERO, fuel, bytes_in };
         let result = self.stages.settle(settled, &self.store, result, bytes_out);
         if let (true, Err(failure)) = (trapped, &result) {
             self.broken = Some(failure.clone());

@@ -347,3 +347,71 @@ fn the_pipeline_cuts_a_large_document_and_its_evidence_still_points_into_it() {
     }
     assert_eq!(sources.len(), 2, "both documents give pairs");
 }
+
+#[test]
+fn a_large_json_lines_file_is_read_in_parts_and_its_records_keep_their_line_names() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let input = work.path().join("input");
+    std::fs::create_dir(&input).expect("input folder");
+    // Records from the example handbook's paragraphs, varied so dedup keeps
+    // some of each part, with a blank line and a broken one to count past.
+    let handbook = std::fs::read_to_string(crate::support::examples().join("oncall-handbook.txt")).expect("example");
+    let paragraphs: Vec<&str> = handbook.split("\n\n").filter(|p| p.split_whitespace().count() > 12).collect();
+    let mut lines = Vec::new();
+    let mut bytes = 0;
+    while bytes < 9 << 20 {
+        let index = lines.len();
+        let line = match index {
+            7 => String::new(),
+            11 => "{not json".to_string(),
+            _ => {
+                let text = paragraphs[index % paragraphs.len()].replace("on-call", &format!("on-call (team {index})"));
+                serde_json::json!({ "title": format!("Record {index}"), "text": text }).to_string()
+            }
+        };
+        bytes += line.len() + 1;
+        lines.push(line);
+    }
+    let path = input.join("records.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("writes");
+    let parts = brightrun_host::pipeline::source::sources(std::slice::from_ref(&path), 4 << 20);
+    assert!(parts.len() >= 2, "{} parts", parts.len());
+
+    // What one ingest call over the whole file names and decodes.
+    let stages = stages(Limits::default());
+    let whole = stages
+        .ingest(
+            &path.display().to_string(),
+            None,
+            &std::fs::read(&path).expect("reads"),
+            &types::IngestConfig::default(),
+        )
+        .expect("ingests whole");
+    let records: BTreeMap<String, String> = whole.documents.into_iter().map(|d| (d.name, d.text)).collect();
+    assert_eq!(records.len(), lines.len() - 2);
+
+    let mut options = RunOptions::new(vec![input.clone()], work.path().join("out"));
+    options.cache_dir = None;
+    options.stage_cache = false;
+    let report = brightrun_host::pipeline::run(&options, &brightrun_host::pipeline::NoProgress).expect("runs");
+    assert_eq!(report.documents.len(), parts.len(), "one report entry per part");
+    assert_eq!(report.documents.iter().map(|d| d.documents).sum::<usize>(), records.len());
+    let warnings: Vec<&String> = report.documents.iter().flat_map(|d| &d.warnings).collect();
+    assert!(warnings.iter().any(|w| w.contains("records.jsonl#L12")), "{warnings:?}");
+    let pairs = crate::support::json_lines(&work.path().join("out/pairs.jsonl"));
+    let mut seen = std::collections::BTreeSet::new();
+    for pair in &pairs {
+        for evidence in pair["evidence"].as_array().expect("evidence") {
+            let source = evidence["source"].as_str().expect("source");
+            let text = records.get(source).unwrap_or_else(|| panic!("{source} is a record of the whole file"));
+            let (start, end) = (evidence["start"].as_u64().expect("start"), evidence["end"].as_u64().expect("end"));
+            assert_eq!(text.get(start as usize..end as usize), evidence["text"].as_str(), "{pair}");
+            seen.insert(source.to_string());
+        }
+    }
+    let last_part_line = parts.last().and_then(|p| p.part).map_or(0, |p| p.lines_before) as usize;
+    let late = seen
+        .iter()
+        .filter(|name| name.rsplit_once("#L").and_then(|(_, n)| n.parse::<usize>().ok()) > Some(last_part_line));
+    assert!(late.count() > 0, "records of the last part give pairs under their own line numbers");
+}

@@ -200,7 +200,12 @@ fn is_content_word(word: &str) -> bool {
 }
 
 /// Words that make a subject a pronoun or a question, never a term.
-static NOT_A_TERM: WordSet = phf::phf_set! {"above", "all", "also", "and", "below", "best", "biggest", "but", "each", "every", "first", "following", "former", "he", "here", "how", "i", "if", "it", "its", "last", "latter", "main", "most", "next", "once", "one", "only", "or", "other", "our", "previous", "same", "she", "so", "some", "that", "their", "then", "there", "these", "they", "this", "those", "we", "what", "when", "where", "which", "who", "why", "worst", "you", "your"};
+static NOT_A_TERM: WordSet = phf::phf_set! {
+    "above", "all", "also", "and", "below", "best", "biggest", "but", "each", "every", "first", "following",
+    "former", "he", "here", "how", "i", "if", "it", "its", "last", "latter", "main", "most", "next", "once", "one",
+    "only", "or", "other", "our", "previous", "same", "she", "so", "some", "that", "their", "then", "there",
+    "these", "they", "this", "those", "we", "what", "when", "where", "which", "who", "why", "worst", "you", "your",
+};
 
 /// Words that, first after "are", make a sentence a description rather than a definition.
 const NOT_A_MEANING: &[&str] = &[
@@ -240,7 +245,10 @@ const NOT_A_MEANING: &[&str] = &[
 ];
 
 /// Words that show a subject is a clause ("SQLite assumes that X"), not a term.
-static CLAUSE_WORDS: WordSet = phf::phf_set! {"are", "because", "can", "do", "does", "has", "have", "if", "is", "may", "must", "should", "that", "was", "were", "when", "where", "which", "while", "who", "whom", "whose", "will"};
+static CLAUSE_WORDS: WordSet = phf::phf_set! {
+    "are", "because", "can", "do", "does", "has", "have", "if", "is", "may", "must", "should", "that", "was",
+    "were", "when", "where", "which", "while", "who", "whom", "whose", "will",
+};
 
 /// Copula patterns, most specific first: (pattern, keeps the article).
 const DEFINING_PATTERNS: &[&str] =
@@ -328,7 +336,19 @@ fn term_colon_meaning(chunk: &Chunk, sentence: &Sentence<'_>) -> Option<Definiti
 }
 
 /// Verbs that start an instruction ("Run the tests", "Open the console").
-static IMPERATIVE_VERBS: WordSet = phf::phf_set! {"add", "apply", "ask", "assign", "attach", "back", "build", "call", "change", "check", "choose", "clear", "click", "close", "collect", "commit", "compare", "configure", "confirm", "connect", "contact", "copy", "create", "delete", "deploy", "disable", "document", "download", "drain", "edit", "enable", "ensure", "enter", "escalate", "export", "fill", "find", "follow", "generate", "give", "go", "import", "inspect", "install", "keep", "kill", "label", "launch", "list", "load", "locate", "log", "look", "make", "mark", "measure", "merge", "monitor", "mount", "move", "navigate", "note", "notify", "open", "page", "paste", "pick", "post", "press", "pull", "push", "put", "read", "reboot", "record", "reduce", "register", "reload", "remove", "rename", "replace", "report", "request", "reset", "restart", "restore", "resume", "retry", "revert", "review", "roll", "rotate", "run", "save", "scale", "schedule", "select", "send", "set", "share", "sign", "start", "stop", "submit", "switch", "take", "tell", "test", "type", "uninstall", "unmount", "update", "upgrade", "upload", "use", "validate", "verify", "wait", "watch", "write"};
+static IMPERATIVE_VERBS: WordSet = phf::phf_set! {
+    "add", "apply", "ask", "assign", "attach", "back", "build", "call", "change", "check", "choose", "clear",
+    "click", "close", "collect", "commit", "compare", "configure", "confirm", "connect", "contact", "copy",
+    "create", "delete", "deploy", "disable", "document", "download", "drain", "edit", "enable", "ensure", "enter",
+    "escalate", "export", "fill", "find", "follow", "generate", "give", "go", "import", "inspect", "install",
+    "keep", "kill", "label", "launch", "list", "load", "locate", "log", "look", "make", "mark", "measure", "merge",
+    "monitor", "mount", "move", "navigate", "note", "notify", "open", "page", "paste", "pick", "post", "press",
+    "pull", "push", "put", "read", "reboot", "record", "reduce", "register", "reload", "remove", "rename",
+    "replace", "report", "request", "reset", "restart", "restore", "resume", "retry", "revert", "review", "roll",
+    "rotate", "run", "save", "scale", "schedule", "select", "send", "set", "share", "sign", "start", "stop",
+    "submit", "switch", "take", "tell", "test", "type", "uninstall", "unmount", "update", "upgrade", "upload",
+    "use", "validate", "verify", "wait", "watch", "write",
+};
 
 fn is_imperative(text: &str) -> bool {
     words(text).first().is_some_and(|w| lowercase_in(&IMPERATIVE_VERBS, w.text))
@@ -393,7 +413,9 @@ fn procedures(chunk: &Chunk) -> Vec<Procedure> {
 }
 
 /// Words that make a sentence a checkable rule.
-static OBLIGATION_WORDS: WordSet = phf::phf_set! {"always", "cannot", "default", "guarantees", "must", "never", "only", "required", "requires", "should"};
+static OBLIGATION_WORDS: WordSet = phf::phf_set! {
+    "always", "cannot", "default", "guarantees", "must", "never", "only", "required", "requires", "should",
+};
 
 fn is_claim(sentence: &Sentence<'_>) -> bool {
     let count = sentence.words.len();
@@ -591,7 +613,11 @@ fn entities(prose: &[Sentence<'_>]) -> Vec<String> {
 }
 
 /// Units that follow a number as a separate word.
-static UNITS: WordSet = phf::phf_set! {"%", "bytes", "cores", "day", "days", "gb", "gib", "hour", "hours", "items", "kb", "kib", "mb", "mib", "minute", "minutes", "months", "ms", "nodes", "pages", "percent", "replicas", "requests", "s", "second", "seconds", "steps", "tb", "times", "tokens", "users", "weeks", "years"};
+static UNITS: WordSet = phf::phf_set! {
+    "%", "bytes", "cores", "day", "days", "gb", "gib", "hour", "hours", "items", "kb", "kib", "mb", "mib", "minute",
+    "minutes", "months", "ms", "nodes", "pages", "percent", "replicas", "requests", "s", "second", "seconds",
+    "steps", "tb", "times", "tokens", "users", "weeks", "years",
+};
 
 fn numbers(prose: &[Sentence<'_>]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

@@ -38,8 +38,23 @@ pub fn words(text: &str) -> Vec<Word<'_>> {
 
 pub use brightrun_types::sentences;
 
-/// Common English function words, which are never concepts on their own
-pub(crate) static STOPWORDS: WordSet = phf::phf_set! {"a", "about", "above", "after", "again", "against", "all", "already", "also", "although", "always", "am", "an", "and", "another", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot", "could", "did", "do", "does", "doesn't", "doing", "don't", "done", "down", "during", "e.g", "each", "either", "else", "etc", "even", "every", "few", "first", "for", "from", "further", "get", "gets", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i", "i.e", "if", "in", "instead", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "last", "least", "less", "let", "like", "made", "make", "makes", "many", "may", "me", "might", "more", "most", "much", "must", "my", "need", "needs", "never", "new", "next", "no", "nor", "not", "now", "of", "off", "often", "on", "once", "one", "only", "or", "other", "our", "ours", "out", "over", "own", "per", "rather", "same", "second", "see", "she", "should", "since", "so", "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "therefore", "these", "they", "this", "those", "though", "three", "through", "thus", "to", "too", "two", "under", "unless", "until", "up", "upon", "us", "use", "used", "uses", "using", "very", "via", "was", "way", "ways", "we", "well", "were", "what", "when", "where", "whereas", "whether", "which", "while", "who", "whom", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "yours"};
+/// Common English function words, which are never concepts on their own.
+pub(crate) static STOPWORDS: WordSet = phf::phf_set! {
+    "a", "about", "above", "after", "again", "against", "all", "already", "also", "although", "always", "am", "an",
+    "and", "another", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between",
+    "both", "but", "by", "can", "cannot", "could", "did", "do", "does", "doesn't", "doing", "don't", "done", "down",
+    "during", "e.g", "each", "either", "else", "etc", "even", "every", "few", "first", "for", "from", "further",
+    "get", "gets", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i",
+    "i.e", "if", "in", "instead", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "last", "least",
+    "less", "let", "like", "made", "make", "makes", "many", "may", "me", "might", "more", "most", "much", "must",
+    "my", "need", "needs", "never", "new", "next", "no", "nor", "not", "now", "of", "off", "often", "on", "once",
+    "one", "only", "or", "other", "our", "ours", "out", "over", "own", "per", "rather", "same", "second", "see",
+    "she", "should", "since", "so", "some", "still", "such", "than", "that", "the", "their", "them", "then",
+    "there", "therefore", "these", "they", "this", "those", "though", "three", "through", "thus", "to", "too",
+    "two", "under", "unless", "until", "up", "upon", "us", "use", "used", "uses", "using", "very", "via", "was",
+    "way", "ways", "we", "well", "were", "what", "when", "where", "whereas", "whether", "which", "while", "who",
+    "whom", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "yours",
+};
 
 /// True for a function word (case-insensitive).
 pub fn is_stopword(word: &str) -> bool {

@@ -7,6 +7,7 @@
 //! start (a missing input path, a component that does not load) is an `Err`.
 
 mod global;
+pub mod source;
 mod spill;
 pub mod split;
 
@@ -29,9 +30,11 @@ use crate::report::{
 };
 use crate::stages::{StageFailure, Stages};
 use crate::types;
+use source::Source;
 
 /// Largest input file read; larger ones fail alone with `too-large` without
-/// being read (ingest's own limit is the same).
+/// being read (ingest's own limit is the same). A JSON Lines file is read in
+/// parts (see [`source`]), to which the limit applies instead.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The SQLite stage cache's default size cap: 4 GiB of results, which is
@@ -316,7 +319,8 @@ impl Runtime {
         }
         let (jobs, jobs_reason) = choose_jobs(options);
         let mut limits = options.limits;
-        limits.max_instances = u32::try_from(jobs * 4).unwrap_or(u32::MAX).clamp(8, 256);
+        limits.max_instances =
+            u32::try_from(jobs * crate::engine::INSTANCES_PER_WORKER).unwrap_or(u32::MAX).clamp(12, 448);
         let llm = match &options.generate.llm {
             Some(llm) => Some(
                 LlmAccess::new(&llm.base_url, options.llm_api_key.clone(), options.llm_concurrency)?
@@ -357,11 +361,12 @@ impl Runtime {
     pub fn run(&self, options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
         let started = Instant::now();
         let files = discover(&options.inputs)?;
-        progress.documents_found(files.len());
+        let sources = source::sources(&files, source::JSON_LINES_PART_BYTES);
+        progress.documents_found(sources.len());
         let stages = self.stages.with_metrics(Arc::new(MetricsSink::observed(self.observer.clone())));
         let cache = self.cache.as_ref().map(StageCache::scoped);
         let run = Run { stages: &stages, cache: cache.as_ref(), options, progress };
-        let choices = self.choices(&files, options);
+        let choices = self.choices(&sources, options);
         std::fs::create_dir_all(&options.out)
             .with_context(|| format!("creating the output folder {}", options.out.display()))?;
         // Pairs go to disk window by window (memory holds two windows', not
@@ -370,7 +375,7 @@ impl Runtime {
         let mut spill = spill::Spill::new(&options.out)?;
         let source = spill.source()?;
         let mut generated = Distributions::default();
-        let mut outcomes: Vec<DocumentOutcome> = Vec::with_capacity(files.len());
+        let mut outcomes: Vec<DocumentOutcome> = Vec::with_capacity(sources.len());
         let (documents, deduplicated) = std::thread::scope(|scope| {
             let (sender, batches) = std::sync::mpsc::sync_channel::<spill::Batch>(2);
             let run = &run;
@@ -381,7 +386,7 @@ impl Runtime {
                 // Window n's chunks are analyzed while window n + 1 is
                 // ingested and segmented: each step ends waiting for its
                 // slowest call, and the other window's work fills that wait.
-                let windows = windows(&files);
+                let windows = windows(&sources);
                 let mut prepared = windows.first().map(|window| self.pool.install(|| prepare_window(run, window)));
                 for next in windows.iter().skip(1).map(Some).chain(std::iter::once(None)) {
                     let Some(items) = prepared.take() else { break };
@@ -444,10 +449,10 @@ impl Runtime {
     }
 
     /// The choices made for this run's files, with their reasons.
-    fn choices(&self, files: &[PathBuf], options: &RunOptions) -> Vec<Choice> {
+    fn choices(&self, files: &[Source], options: &RunOptions) -> Vec<Choice> {
         let mut choices = Vec::new();
         choices.push(Choice { setting: "jobs".into(), value: self.jobs.to_string(), reason: self.jobs_reason.clone() });
-        let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+        let total_bytes: u64 = files.iter().map(Source::bytes).sum();
         let mean_kib = total_bytes as f64 / files.len().max(1) as f64 / 1024.0;
         let batch_docs =
             ((SEGMENT_BATCH_BYTES as f64 / 1024.0 / mean_kib.max(1.0)) as usize).clamp(1, SEGMENT_BATCH_DOCS);
@@ -742,12 +747,12 @@ struct SlotPart {
 }
 
 /// Consecutive runs of `files` whose sizes add up to at most [`WINDOW_BYTES`].
-fn windows(files: &[PathBuf]) -> Vec<&[PathBuf]> {
+fn windows(files: &[Source]) -> Vec<&[Source]> {
     let mut windows = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
     for (index, file) in files.iter().enumerate() {
-        let size = std::fs::metadata(file).map_or(0, |m| m.len());
+        let size = file.bytes();
         if index > start && bytes + size > WINDOW_BYTES {
             windows.push(&files[start..index]);
             start = index;
@@ -784,7 +789,7 @@ type CachedDocument = (DocumentReport, Vec<types::Pair>);
 /// Runs ingest and segment (batched) for the files of one window, in
 /// parallel on the current pool: the documents with their chunks, for
 /// [`finish_window`].
-fn prepare_window(run: &Run<'_>, files: &[PathBuf]) -> Vec<Item> {
+fn prepare_window(run: &Run<'_>, files: &[Source]) -> Vec<Item> {
     let (stages, options, progress) = (run.stages, run.options, run.progress);
     if progress.cancelled() {
         return Vec::new();
@@ -971,13 +976,15 @@ fn finish_window(run: &Run<'_>, items: Vec<Item>) -> Vec<DocumentOutcome> {
         .collect()
 }
 
-/// Reads and ingests one file; a failure is recorded on the item.
-fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
+/// Reads and ingests one file or part; a failure is recorded on the item.
+fn read_and_ingest(run: &Run<'_>, source: &Source) -> Item {
+    let file = source.path.as_path();
     let relative = run.options.names_relative_to.as_deref().and_then(|base| file.strip_prefix(base).ok());
     let name = relative.unwrap_or(file).display().to_string();
+    let report_name = source.report_name(&name);
     let mut item = Item {
         report: DocumentReport {
-            name: name.clone(),
+            name: report_name.clone(),
             bytes: 0,
             format: None,
             documents: 0,
@@ -993,22 +1000,23 @@ fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
         document_key: None,
         cached: None,
     };
-    let size = std::fs::metadata(file).map_or(0, |m| m.len());
+    let size = source.bytes();
     item.report.bytes = size;
     if size > MAX_FILE_BYTES {
         let failure = StageFailure::Guest {
             problem: "too-large".to_string(),
-            document: name.clone(),
+            document: report_name.clone(),
             detail: format!("{size} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
         };
-        item.errors.push(document_error(&name, Stage::Ingest, None, failure));
+        item.errors.push(document_error(&report_name, Stage::Ingest, None, failure));
         return item;
     }
-    let bytes = match std::fs::read(file) {
+    let bytes = match source.read() {
         Ok(bytes) => bytes,
         Err(error) => {
-            let failure = StageFailure::Host { stage: Stage::Ingest, message: format!("reading {name}: {error}") };
-            item.errors.push(document_error(&name, Stage::Ingest, None, failure));
+            let failure =
+                StageFailure::Host { stage: Stage::Ingest, message: format!("reading {report_name}: {error}") };
+            item.errors.push(document_error(&report_name, Stage::Ingest, None, failure));
             return item;
         }
     };
@@ -1019,23 +1027,58 @@ fn read_and_ingest(run: &Run<'_>, file: &Path) -> Item {
     if let Some(cache) = run.cache {
         let stages = [Stage::Ingest, Stage::Segment, Stage::Analyze, Stage::Generate].map(|s| run.stages.digest(s));
         let settings = (stages, (&media, &run.options.ingest), run.options.segment, &run.options.generate);
-        item.document_key = CacheKey::new(Stage::Ingest, "document", &settings, &input).ok();
+        // A part's records are named from its first line on, which its bytes do not say.
+        let whole = (&report_name, &input.1);
+        item.document_key = CacheKey::new(Stage::Ingest, "document", &settings, &whole).ok();
         if let Some(cached) = item.document_key.as_ref().and_then(|key| cache.document::<CachedDocument>(key)) {
             item.cached = Some(cached);
             return item;
         }
     }
     let config = &run.options.ingest;
-    match run.cached(Stage::Ingest, &(media, config), &input, || run.stages.ingest(&name, media, &bytes, config)) {
+    let ingested =
+        run.cached(Stage::Ingest, &(media, config), &input, || run.stages.ingest(&name, media, &bytes, config));
+    let ingested = match source.part {
+        Some(part) => renumber(ingested, &part, &name),
+        None => ingested,
+    };
+    match ingested {
         Ok(ingested) => {
             item.report.format = ingested.documents.first().map(|d| format_name(d.format).to_string());
             item.report.documents = ingested.documents.len();
             item.report.warnings = ingested.warnings.iter().map(|w| format!("{}: {}", w.document, w.detail)).collect();
             item.documents = ingested.documents;
         }
-        Err(failure) => item.errors.push(document_error(&name, Stage::Ingest, None, failure)),
+        Err(failure) => item.errors.push(document_error(&report_name, Stage::Ingest, None, failure)),
     }
     item
+}
+
+/// `ingested` as ingest of the whole file would give it: the records of
+/// `part` of file `name` named by their line in the file (see [`source`]).
+fn renumber(
+    ingested: Result<types::Ingested, StageFailure>,
+    part: &source::Part,
+    name: &str,
+) -> Result<types::Ingested, StageFailure> {
+    match ingested {
+        Ok(mut ingested) => {
+            for document in &mut ingested.documents {
+                if document.title == document.name {
+                    document.title = part.renumber(name, &document.title);
+                }
+                document.name = part.renumber(name, &document.name);
+            }
+            for warning in &mut ingested.warnings {
+                warning.document = part.renumber(name, &warning.document);
+            }
+            Ok(ingested)
+        }
+        Err(StageFailure::Guest { problem, document, detail }) => {
+            Err(StageFailure::Guest { problem, document: part.renumber(name, &document), detail })
+        }
+        Err(failure) => Err(failure),
+    }
 }
 
 /// The document a guest error names (a JSON record inside a file, say).
