@@ -57,6 +57,9 @@ fn stages(c: &mut Criterion) {
     });
     group.bench_function("segment", |b| {
         b.iter(|| {
+            // A fresh tokenizer per iteration, as each component call has:
+            // it remembers pre-token counts, which would otherwise carry over.
+            let tokenizer = Tokenizer::cl100k();
             documents.iter().filter(|d| brightrun_segment::segment(d, &segment_config, &tokenizer).is_ok()).count()
         })
     });
@@ -82,7 +85,7 @@ fn stages(c: &mut Criterion) {
     let model = brightrun_diversify::embedding::StaticModel::embedded().expect("the embedded model loads");
     group.bench_function("embedding", |b| b.iter(|| chunks.iter().map(|c| model.embed(&c.text)[0]).sum::<f32>()));
     group.bench_function("validate-export", |b| {
-        b.iter(|| brightrun_validate::validate_export(kept.clone(), &export_config, &tokenizer).is_ok())
+        b.iter(|| brightrun_validate::validate_export(kept.clone(), &export_config, &Tokenizer::cl100k()).is_ok())
     });
     group.finish();
 }

@@ -15,6 +15,9 @@
 //! (`--dedup-memory-limit-mib`), which bounds its fingerprints.
 //! `BRIGHTRUN_BENCH_NO_WARM=1` skips the warm re-run (at 1 GB the capped
 //! cache no longer holds the cold run's results, so it measures little).
+//! `BRIGHTRUN_BENCH_CORPUS_DIR=DIR` writes the generated corpus to `DIR` and
+//! keeps it, to run `brightrun run` on it; pair ids include the documents'
+//! paths, so runs over one folder also give the same dataset to the byte.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -214,7 +217,8 @@ fn main() {
         std::fs::read_dir(&examples).expect("examples").filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
     bench("examples", &examples, example_bytes, work.path(), &cache);
 
-    let corpus = work.path().join("generated");
+    let corpus =
+        std::env::var_os("BRIGHTRUN_BENCH_CORPUS_DIR").map_or_else(|| work.path().join("generated"), PathBuf::from);
     let bytes = generate_corpus(&corpus, &examples, megabytes);
     let cold = bench(&format!("{megabytes}MB"), &corpus, bytes, work.path(), &cache);
     if std::env::var_os("BRIGHTRUN_BENCH_NO_WARM").is_some() {
