@@ -174,6 +174,29 @@ fn turns_a_guest_panic_into_a_trap() {
 }
 
 #[test]
+fn a_reused_instance_gives_the_same_analysis_and_a_trapped_one_is_replaced() {
+    let stages = hostile(Limits { memory_bytes: 64 << 20, ..Limits::default() });
+    let ordinary = chunk_with("A cache is a store that keeps copies of data close to where it is used.");
+    // The generated WIT types have `Debug` but not `PartialEq`.
+    let analyse = || format!("{:?}", stages.analyze(&ordinary).expect("analyses"));
+    let first = analyse();
+    assert_eq!(analyse(), first);
+    assert!(matches!(stages.analyze(&chunk_with("HOSTILE-PANIC")), Err(StageFailure::Trap { .. })));
+    assert!(matches!(stages.analyze(&chunk_with("HOSTILE-ALLOCATE-FOREVER")), Err(StageFailure::OutOfMemory { .. })));
+    assert_eq!(analyse(), first, "after the traps");
+    // One instance served the first two calls; each trap cost its instance,
+    // so the calls after them instantiated afresh.
+    let instantiated: Vec<bool> = stages
+        .metrics()
+        .snapshot()
+        .iter()
+        .filter(|call| call.stage == Stage::Analyze)
+        .map(|call| !call.instantiate.is_zero())
+        .collect();
+    assert_eq!(instantiated, [true, false, false, true, true]);
+}
+
+#[test]
 fn pair_stages_return_typed_errors_for_out_of_range_config() {
     let stages = stages(Limits::default());
     let chunk = chunk_with("A cache is a store that keeps copies of data close to where it is used.");
