@@ -411,12 +411,14 @@ impl Stages {
         }
     }
 
-    /// Runs one call on an idle instance from `idle`, or a new one, then puts
-    /// the instance back if it may serve again (see [`Idle`]).
-    fn invoke_reusing<I, T>(
+    /// Runs one call, classifies its failure and records its metrics. With
+    /// `idle`, the call takes an idle instance from it when there is one and
+    /// puts the instance back if it may serve again (see [`Idle`]); without,
+    /// it runs in a fresh instance that is dropped after it.
+    fn invoke<I, T>(
         &self,
         stage: Stage,
-        idle: &Mutex<Vec<Warm<I>>>,
+        idle: Option<&Mutex<Vec<Warm<I>>>>,
         bytes_in: usize,
         instantiate: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<I>,
         call: impl FnOnce(&I, &mut Store<HostState>) -> wasmtime::Result<Result<T, types::StageError>>,
@@ -424,7 +426,7 @@ impl Stages {
     ) -> Result<T, StageFailure> {
         let started = Instant::now();
         let fuel = self.loaded.limits.fuel_for(bytes_in);
-        let taken = idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let taken = idle.and_then(|idle| idle.lock().unwrap_or_else(PoisonError::into_inner).pop());
         let (mut warm, instantiate_time) = match taken {
             Some(mut warm) => {
                 if let Err(error) = warm.store.set_fuel(fuel) {
@@ -453,42 +455,18 @@ impl Stages {
         let settled = Call { stage, started, instantiate: instantiate_time, fuel, bytes_in };
         let outcome = self.settle(settled, &warm.store, result, bytes_out);
         warm.calls += 1;
-        let state = warm.store.data();
-        let reusable = !trapped
+        if let Some(idle) = idle
+            && !trapped
             && warm.calls < REUSE_CALLS
-            && state.limiter.peak <= REUSE_MEMORY_BYTES
-            && state.stderr.contents().is_empty();
-        if reusable {
+            && warm.store.data().limiter.peak <= REUSE_MEMORY_BYTES
+            && warm.store.data().stderr.contents().is_empty()
+        {
             let mut idle = idle.lock().unwrap_or_else(PoisonError::into_inner);
             if idle.len() < self.loaded.idle.per_stage {
                 idle.push(warm);
             }
         }
         outcome
-    }
-
-    /// Runs one call in a fresh store, classifies its failure and records its metrics.
-    fn invoke<I, T>(
-        &self,
-        stage: Stage,
-        bytes_in: usize,
-        instantiate: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<I>,
-        call: impl FnOnce(&I, &mut Store<HostState>) -> wasmtime::Result<Result<T, types::StageError>>,
-        bytes_out: impl FnOnce(&T) -> usize,
-    ) -> Result<T, StageFailure> {
-        let started = Instant::now();
-        let fuel = self.loaded.limits.fuel_for(bytes_in);
-        let mut store = match self.store(stage, bytes_in) {
-            Ok(store) => store,
-            Err(error) => return Err(StageFailure::Host { stage, message: format!("{error:#}") }),
-        };
-        let outcome = instantiate(&mut store).map(|instance| (started.elapsed(), instance));
-        let (instantiate_time, result) = match outcome {
-            Ok((instantiate_time, instance)) => (instantiate_time, call(&instance, &mut store)),
-            Err(error) => (started.elapsed(), Err(error)),
-        };
-        let call = Call { stage, started, instantiate: instantiate_time, fuel, bytes_in };
-        self.settle(call, &store, result, bytes_out)
     }
 
     /// Classifies a finished call's outcome and records its metrics.
@@ -586,6 +564,7 @@ impl Stages {
     ) -> Result<types::Validated, StageFailure> {
         self.invoke(
             Stage::ValidateExport,
+            None,
             pairs.iter().map(pair_bytes).sum(),
             |store| self.loaded.validate_export.instantiate(store),
             |instance, store| instance.brightrun_pipeline_validate_stream().call_validate(store, pairs, config),
@@ -629,9 +608,9 @@ impl Stages {
         bytes: &[u8],
         config: &types::IngestConfig,
     ) -> Result<types::Ingested, StageFailure> {
-        self.invoke_reusing(
+        self.invoke(
             Stage::Ingest,
-            &self.loaded.idle.ingest,
+            Some(&self.loaded.idle.ingest),
             bytes.len(),
             |store| self.loaded.ingest.instantiate(store),
             |instance, store| instance.brightrun_pipeline_ingest().call_ingest(store, name, media_type, bytes, config),
@@ -648,6 +627,7 @@ impl Stages {
     ) -> Result<Vec<Result<Vec<types::Chunk>, StageFailure>>, StageFailure> {
         let results = self.invoke(
             Stage::Segment,
+            None,
             documents.iter().map(|d| d.text.len()).sum(),
             |store| self.loaded.segment.instantiate(store),
             |instance, store| instance.brightrun_pipeline_segment().call_segment(store, documents, config).map(Ok),
@@ -660,9 +640,9 @@ impl Stages {
 
     /// Analyses one chunk.
     pub fn analyze(&self, chunk: &types::Chunk) -> Result<types::Analysis, StageFailure> {
-        self.invoke_reusing(
+        self.invoke(
             Stage::Analyze,
-            &self.loaded.idle.analyze,
+            Some(&self.loaded.idle.analyze),
             chunk.text.len(),
             |store| self.loaded.analyze.instantiate(store),
             |instance, store| instance.brightrun_pipeline_analyze().call_analyze(store, chunk),
@@ -677,9 +657,9 @@ impl Stages {
         analysis: &types::Analysis,
         config: &types::GenerateConfig,
     ) -> Result<Vec<types::Pair>, StageFailure> {
-        self.invoke_reusing(
+        self.invoke(
             Stage::Generate,
-            &self.loaded.idle.generate,
+            Some(&self.loaded.idle.generate),
             chunk.text.len() + analysis_bytes(analysis),
             |store| self.loaded.generate.instantiate(store),
             |instance, store| instance.brightrun_pipeline_generate().call_generate(store, chunk, analysis, config),
@@ -695,6 +675,7 @@ impl Stages {
     ) -> Result<types::DiversifyResult, StageFailure> {
         self.invoke(
             Stage::Diversify,
+            None,
             pairs.iter().map(pair_bytes).sum(),
             |store| self.loaded.diversify.instantiate(store),
             |instance, store| instance.brightrun_pipeline_diversify().call_diversify(store, pairs, config),
@@ -710,6 +691,7 @@ impl Stages {
     ) -> Result<types::ExportResult, StageFailure> {
         self.invoke(
             Stage::ValidateExport,
+            None,
             pairs.iter().map(pair_bytes).sum(),
             |store| self.loaded.validate_export.instantiate(store),
             |instance, store| instance.brightrun_pipeline_validate_export().call_validate_export(store, pairs, config),

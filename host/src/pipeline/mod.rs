@@ -746,22 +746,22 @@ struct SlotPart {
     split: bool,
 }
 
-/// Consecutive runs of `files` whose sizes add up to at most [`WINDOW_BYTES`].
-fn windows(files: &[Source]) -> Vec<&[Source]> {
+/// Consecutive runs of `sources` whose sizes add up to at most [`WINDOW_BYTES`].
+fn windows(sources: &[Source]) -> Vec<&[Source]> {
     let mut windows = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
-    for (index, file) in files.iter().enumerate() {
-        let size = file.bytes();
+    for (index, source) in sources.iter().enumerate() {
+        let size = source.bytes();
         if index > start && bytes + size > WINDOW_BYTES {
-            windows.push(&files[start..index]);
+            windows.push(&sources[start..index]);
             start = index;
             bytes = 0;
         }
         bytes += size;
     }
-    if start < files.len() {
-        windows.push(&files[start..]);
+    if start < sources.len() {
+        windows.push(&sources[start..]);
     }
     windows
 }
@@ -789,12 +789,12 @@ type CachedDocument = (DocumentReport, Vec<types::Pair>);
 /// Runs ingest and segment (batched) for the files of one window, in
 /// parallel on the current pool: the documents with their chunks, for
 /// [`finish_window`].
-fn prepare_window(run: &Run<'_>, files: &[Source]) -> Vec<Item> {
+fn prepare_window(run: &Run<'_>, sources: &[Source]) -> Vec<Item> {
     let (stages, options, progress) = (run.stages, run.options, run.progress);
     if progress.cancelled() {
         return Vec::new();
     }
-    let mut items: Vec<Item> = files.par_iter().map(|file| read_and_ingest(run, file)).collect();
+    let mut items: Vec<Item> = sources.par_iter().map(|source| read_and_ingest(run, source)).collect();
     for item in items.iter().filter(|item| item.documents.is_empty() && item.cached.is_none()) {
         progress.document_finished(&item.report.name, item.errors.first().map(|e| &e.failure));
     }
