@@ -129,12 +129,13 @@ fn concepts(chunk: &Chunk, prose: &[Sentence<'_>]) -> Vec<Concept> {
     // and only a new one needs its own copy.
     let mut key = String::new();
     for sentence in prose {
-        let words = &sentence.words;
-        let lower: Vec<String> = words.iter().map(|w| w.text.to_lowercase()).collect();
-        let breaks: Vec<bool> = words.iter().map(|w| is_stopword(w.text) || !is_content_word(w.text)).collect();
+        let sentence_words = &sentence.words;
+        let lower: Vec<String> = sentence_words.iter().map(|w| w.text.to_lowercase()).collect();
+        let breaks: Vec<bool> =
+            sentence_words.iter().map(|w| is_stopword(w.text) || !is_content_word(w.text)).collect();
         let mut run_start = 0;
-        while run_start < words.len() {
-            let run_end = (run_start..words.len()).find(|&i| breaks[i]).unwrap_or(words.len());
+        while run_start < sentence_words.len() {
+            let run_end = (run_start..sentence_words.len()).find(|&i| breaks[i]).unwrap_or(sentence_words.len());
             for n in 1..=3.min(run_end - run_start) {
                 for first in run_start..=run_end - n {
                     key.clear();
@@ -148,7 +149,7 @@ fn concepts(chunk: &Chunk, prose: &[Sentence<'_>]) -> Vec<Concept> {
                         entry.count += 1;
                         continue;
                     }
-                    let (head, last) = (words[first], words[first + n - 1]);
+                    let (head, last) = (sentence_words[first], sentence_words[first + n - 1]);
                     let end = last.offset + last.text.len();
                     let candidate = Candidate {
                         count: 1,
