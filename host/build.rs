@@ -51,6 +51,7 @@ fn main() {
     // Separate target dirs: cargo also links a dependency's cdylib, so the
     // test build would overwrite the stage build's analyze component.
     let test_target_dir = target_dir.with_file_name("wasm-test-components");
+    ensure_wasm_target();
     build(&workspace, &target_dir, STAGES);
     build(&workspace, &test_target_dir, TEST_COMPONENTS);
 
@@ -77,12 +78,70 @@ fn main() {
     std::fs::write(out_dir.join("components.rs"), generated).expect("OUT_DIR is writable");
 }
 
+/// The target the stage components are built for.
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// Makes sure the active toolchain has the standard library for
+/// [`WASM_TARGET`] before any component build starts, since without it the
+/// nested cargo fails late with `can't find crate for core`.
+/// `rust-toolchain.toml` lists the target, but rustup only installs what it
+/// lists on its own where auto-install is on, and locked-down machines set
+/// `RUSTUP_AUTO_INSTALL=0`. Where rustup exists the target is added (one
+/// line says so); where it does not, the build stops with the command to run.
+fn ensure_wasm_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    if wasm_target_installed(&rustc) {
+        return;
+    }
+    // rustup's proxies name the toolchain they run; without one, rustup
+    // resolves it from rust-toolchain.toml itself.
+    let toolchain = env::var("RUSTUP_TOOLCHAIN").ok().filter(|t| !t.is_empty());
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", WASM_TARGET]);
+    if let Some(toolchain) = &toolchain {
+        add.args(["--toolchain", toolchain]);
+    }
+    let exact = match &toolchain {
+        Some(toolchain) => format!("rustup target add {WASM_TARGET} --toolchain {toolchain}"),
+        None => format!("rustup target add {WASM_TARGET}"),
+    };
+    // Build-script stderr is only shown on failure; a warning shows at once.
+    println!("cargo:warning=the {WASM_TARGET} target is not installed for this toolchain; running `{exact}`");
+    eprintln!("adding the {WASM_TARGET} target: {exact}");
+    match add.status() {
+        Ok(status) if status.success() && wasm_target_installed(&rustc) => {}
+        Ok(status) => panic!(
+            "`{exact}` failed ({status}); the stage components need the {WASM_TARGET} standard library. \
+             Run it by hand (it needs network access to static.rust-lang.org or a local rustup mirror), then build again."
+        ),
+        Err(_) => panic!(
+            "the {WASM_TARGET} standard library is not installed for `{rustc}` and rustup was not found. \
+             With rustup: `rustup target add {WASM_TARGET}`; with another Rust distribution, install its \
+             {WASM_TARGET} standard library, then build again."
+        ),
+    }
+}
+
+/// Whether `rustc` finds a standard library for [`WASM_TARGET`]: its target
+/// library folder holds `libcore`.
+fn wasm_target_installed(rustc: &str) -> bool {
+    let Ok(output) = Command::new(rustc).args(["--print", "target-libdir", "--target", WASM_TARGET]).output() else {
+        return false;
+    };
+    if !output.status.success() {
+        return false;
+    }
+    let libdir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    std::fs::read_dir(&libdir)
+        .is_ok_and(|entries| entries.flatten().any(|entry| entry.file_name().to_string_lossy().starts_with("libcore-")))
+}
+
 fn build(workspace: &Path, target_dir: &Path, crates: &[(&str, &str)]) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--profile", "component", "--target", "wasm32-wasip2", "--locked"])
+        .args(["build", "--profile", "component", "--target", WASM_TARGET, "--locked"])
         .env("CARGO_TARGET_DIR", target_dir);
     for (krate, _) in crates {
         command.args(["-p", krate]);
@@ -100,9 +159,6 @@ fn build(workspace: &Path, target_dir: &Path, crates: &[(&str, &str)]) {
     }
     let status = command.status().expect("cargo can be run from a build script");
     if !status.success() {
-        panic!(
-            "building the wasm32-wasip2 components failed ({status}); \
-             is the target installed? `rustup target add wasm32-wasip2`"
-        );
+        panic!("building the {WASM_TARGET} components failed ({status}); the compiler's errors are above");
     }
 }

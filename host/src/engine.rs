@@ -167,16 +167,12 @@ pub fn load_component(
     bytes: &[u8],
     cache_dir: Option<&Path>,
 ) -> Result<(Component, CompileSource)> {
-    let Some(dir) = cache_dir else {
+    let Some(path) = artifact_path(engine, name, bytes, cache_dir) else {
         let component = Component::new(engine, bytes)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("compiling the {name} component"))?;
         return Ok((component, CompileSource::Compiled));
     };
-    let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
-    let digest = blake3::hash(bytes).to_hex();
-    let path = dir.join("components").join(format!("{name}-{}-{:016x}.cwasm", &digest[..16], engine_hash.finish()));
     if path.exists() {
         // SAFETY: the file was written by `Component::serialize` of this
         // host (its name carries the component digest and the engine's
@@ -195,6 +191,21 @@ pub fn load_component(
         let _ = write_atomically(&path, &serialized);
     }
     Ok((component, CompileSource::Compiled))
+}
+
+/// Where [`load_component`] keeps the compiled `bytes` in `cache_dir`.
+fn artifact_path(engine: &Engine, name: &str, bytes: &[u8], cache_dir: Option<&Path>) -> Option<PathBuf> {
+    let dir = cache_dir?;
+    let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    let digest = blake3::hash(bytes).to_hex();
+    Some(dir.join("components").join(format!("{name}-{}-{:016x}.cwasm", &digest[..16], engine_hash.finish())))
+}
+
+/// Whether [`load_component`] will compile `bytes` (seconds of CPU) rather
+/// than load an artifact a previous run left, so a caller can say so first.
+pub fn needs_compiling(engine: &Engine, name: &str, bytes: &[u8], cache_dir: Option<&Path>) -> bool {
+    artifact_path(engine, name, bytes, cache_dir).is_none_or(|path| !path.exists())
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

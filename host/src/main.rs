@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use brightrun_host::components::Stage;
-use brightrun_host::engine::Limits;
+use brightrun_host::engine::{CompileSource, Limits};
 use brightrun_host::pipeline::{self, ExportFormat, Progress, RunError, RunOptions};
 use brightrun_host::report::RunReport;
 use brightrun_host::serve::ServeOptions;
@@ -130,7 +131,7 @@ struct RuntimeArgs {
     /// Most MiB of stage results the SQLite cache keeps; the least recently used go beyond it (0: no cap).
     #[arg(long, default_value_t = 4096, value_name = "MIB")]
     cache_max_mib: u64,
-    /// Cache nothing: recompute every stage and recompile the components.
+    /// Cache no stage result: recompute every stage (compiled components are still kept and reused).
     #[arg(long, conflicts_with = "cache")]
     no_cache: bool,
     /// KiB of pairs per batch in the global stages (dedup, validate, export):
@@ -327,12 +328,13 @@ fn run(args: RunArgs) -> ExitCode {
     options.diversify.max_difficulty_share = args.max_difficulty_share;
     options.diversify.semantic_threshold = args.semantic_threshold;
 
-    let progress = Bars::new(args.quiet);
-    let result = pipeline::run(&options, &progress);
+    let progress = Arc::new(Bars::new(args.quiet));
+    watch_interrupts(Arc::clone(&progress));
+    let result = pipeline::run(&options, progress.as_ref());
     progress.finish();
     match result {
         Ok(report) => {
-            for warning in report.documents.iter().flat_map(|d| &d.warnings) {
+            for warning in report.warnings.iter().chain(report.documents.iter().flat_map(|d| &d.warnings)) {
                 eprintln!("warning: {warning}");
             }
             for error in &report.errors {
@@ -345,7 +347,16 @@ fn run(args: RunArgs) -> ExitCode {
                 print_summary(&report, &options);
             }
             if report.counts.pairs_exported == 0 {
-                eprintln!("error: no pair could be exported; see {}", options.out.join("report.json").display());
+                match &report.previous_kept {
+                    Some(failed) => eprintln!(
+                        "error: no pair could be exported; the dataset already in {} is kept as it was; this run's report is {}",
+                        options.out.display(),
+                        failed.join("report.json").display()
+                    ),
+                    None => {
+                        eprintln!("error: no pair could be exported; see {}", options.out.join("report.json").display())
+                    }
+                }
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
@@ -355,8 +366,8 @@ fn run(args: RunArgs) -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::from(2)
         }
-        Err(error @ RunError::Cancelled) => {
-            eprintln!("error: {error}");
+        Err(RunError::Cancelled) => {
+            eprintln!("{}", interrupted_note(&options));
             ExitCode::from(130)
         }
         Err(RunError::Other(error)) => {
@@ -378,7 +389,9 @@ impl RuntimeArgs {
         options.pair_batch_bytes = self.pair_batch_kib.max(1).saturating_mul(1 << 10);
         options.alerts.stage_p95_ms = self.alert_p95_ms;
         options.alerts.peak_memory_mib = self.alert_memory_mib;
-        options.cache_dir = if self.no_cache { None } else { self.cache_dir.or(options.cache_dir.take()) };
+        // Compiled components stay cached: they depend only on the component
+        // bytes and the engine, never on the inputs `--no-cache` is about.
+        options.cache_dir = self.cache_dir.or(options.cache_dir.take());
         options.stage_cache = !self.no_cache;
         options.cache_url = self.cache;
         options.cache_max_bytes = (self.cache_max_mib > 0).then(|| self.cache_max_mib.saturating_mul(1 << 20));
@@ -424,12 +437,63 @@ fn default_data_dir() -> Option<PathBuf> {
     Some(data.join("brightrun"))
 }
 
+/// What an interrupted run kept, in words.
+fn interrupted_note(options: &RunOptions) -> String {
+    let kept = match (&options.cache_url, &options.cache_dir, options.stage_cache) {
+        (_, _, false) => "no stage result was cached (--no-cache)".to_string(),
+        (Some(url), _, true) => format!("the stage results computed so far are kept in {url}"),
+        (None, Some(dir), true) => format!("the stage results computed so far are kept in {}", dir.display()),
+        (None, None, true) => "no stage result was cached".to_string(),
+    };
+    format!("interrupted: {kept}, so a re-run picks up where this one stopped; {} is untouched", options.out.display())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM asks the run to stop: it finishes the calls in
+/// flight, keeps what it cached and writes nothing (see [`interrupted_note`]).
+/// A second signal stops at once; the earlier dataset is still untouched,
+/// since the run writes into a staging folder until it is done.
+fn watch_interrupts(progress: Arc<Bars>) {
+    let spawned = std::thread::Builder::new().name("brightrun-signals".into()).spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            return;
+        };
+        runtime.block_on(async move {
+            let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+                return;
+            };
+            let mut signals = 0;
+            loop {
+                tokio::select! {
+                    result = tokio::signal::ctrl_c() => if result.is_err() { return },
+                    _ = terminate.recv() => {}
+                }
+                signals += 1;
+                progress.finish();
+                if signals == 1 {
+                    progress.interrupted.store(true, Ordering::Relaxed);
+                    eprintln!("\nstopping after the calls in flight (Ctrl-C again to stop at once)...");
+                } else {
+                    eprintln!("stopped; the output folder is untouched");
+                    std::process::exit(130);
+                }
+            }
+        });
+    });
+    // Without the watcher, Ctrl-C ends the process as it always did.
+    drop(spawned);
+}
+
 /// Progress bars on stderr (hidden when stderr is not a terminal or with --quiet).
 struct Bars {
     documents: ProgressBar,
     chunks: ProgressBar,
     _multi: MultiProgress,
     finished: Mutex<()>,
+    quiet: bool,
+    /// Whether the compiling line was printed.
+    compiling: AtomicBool,
+    /// Set by the first Ctrl-C: the run stops at the next chunk.
+    interrupted: AtomicBool,
 }
 
 impl Bars {
@@ -441,7 +505,15 @@ impl Bars {
             .progress_chars("=> ");
         let documents = multi.add(ProgressBar::new(0).with_style(style.clone()).with_prefix("documents"));
         let chunks = multi.add(ProgressBar::new(0).with_style(style).with_prefix("chunks"));
-        Bars { documents, chunks, _multi: multi, finished: Mutex::new(()) }
+        Bars {
+            documents,
+            chunks,
+            _multi: multi,
+            finished: Mutex::new(()),
+            quiet,
+            compiling: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
+        }
     }
 
     fn finish(&self) {
@@ -470,20 +542,44 @@ impl Progress for Bars {
     fn phase(&self, name: &str) {
         self.chunks.set_message(name.to_string());
     }
+    fn cancelled(&self) -> bool {
+        self.interrupted.load(Ordering::Relaxed)
+    }
+    fn compiling_component(&self, stage: Stage) {
+        // A plain line, shown where the bars are hidden too (stderr not a
+        // terminal): the first run compiles for tens of seconds.
+        if !self.quiet && !self.compiling.swap(true, Ordering::Relaxed) {
+            eprintln!("compiling stage components, first run only (later runs load them from the cache)...");
+        }
+        self.documents.set_message(format!("compiling the {stage} component"));
+        self.documents.tick();
+    }
+}
+
+/// What the run's time was spent on before the pipeline, in words.
+fn startup_note(report: &RunReport) -> String {
+    let compiled = report.components.iter().filter(|c| c.source == CompileSource::Compiled).count();
+    let what = if compiled > 0 {
+        format!("compiling {compiled} stage components, first run only")
+    } else {
+        "loading the compiled components".to_string()
+    };
+    format!("startup {:.2} s {what}; pipeline {:.2} s", report.startup_s, report.elapsed_s)
 }
 
 fn print_summary(report: &RunReport, options: &RunOptions) {
     let counts = &report.counts;
     eprintln!();
     eprintln!(
-        "{} documents ({} failed), {} chunks ({} failed), {} pairs generated, {} exported in {:.2} s",
+        "{} documents ({} failed), {} chunks ({} failed), {} pairs generated, {} exported in {:.2} s ({})",
         counts.documents,
         counts.documents_failed,
         counts.chunks,
         counts.chunks_failed,
         counts.pairs_generated,
         counts.pairs_exported,
-        report.elapsed_s
+        report.startup_s + report.elapsed_s,
+        startup_note(report)
     );
     if !counts.dropped.is_empty() {
         let dropped: Vec<String> = counts.dropped.iter().map(|(reason, n)| format!("{reason} {n}")).collect();

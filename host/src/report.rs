@@ -38,8 +38,21 @@ pub struct RunReport {
     pub components: Vec<ComponentInfo>,
     /// Stage-result cache hits and misses.
     pub cache: CacheReport,
-    /// Wall-clock time of the run, in seconds.
+    /// Wall-clock time of the run, in seconds: from finding the inputs to
+    /// the last file written.
     pub elapsed_s: f64,
+    /// Wall-clock time the runtime took to start before the run, in seconds:
+    /// compiling or loading the components, opening the cache, starting the
+    /// workers. A CLI run's whole time is `startup_s + elapsed_s`; the
+    /// server starts its runtime once, so its jobs all report that one start.
+    pub startup_s: f64,
+    /// Warnings about the run as a whole (document warnings are in `documents`).
+    pub warnings: Vec<String>,
+    /// Set after `report.json` is written, when the run exported nothing and
+    /// the output folder's earlier dataset was kept: where this run's files
+    /// went instead.
+    #[serde(skip)]
+    pub previous_kept: Option<std::path::PathBuf>,
     /// Files written to the output folder.
     pub files: Vec<String>,
 }

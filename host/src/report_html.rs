@@ -99,9 +99,11 @@ pub fn render(report: &RunReport) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
-        "<h1>brightrun quality report</h1><p class=muted>{} input(s), brightrun {}, {:.2} s</p>",
+        "<h1>brightrun quality report</h1><p class=muted>{} input(s), brightrun {}, {:.2} s (start-up {:.2} s, pipeline {:.2} s)</p>",
         report.inputs.len(),
         escape(&report.version),
+        report.startup_s + report.elapsed_s,
+        report.startup_s,
         report.elapsed_s
     );
     let mut stats = vec![

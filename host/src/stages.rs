@@ -28,6 +28,11 @@ use crate::engine::{CompileSource, EpochTicker, INSTANCES_PER_WORKER, Limits, bu
 use crate::llm::{LlmAccess, LlmHooks};
 use crate::metrics::{InvocationMetrics, MetricsSink};
 
+/// The option that raises `stage`'s memory limit: the deduper has its own.
+fn memory_option(stage: Stage) -> &'static str {
+    if stage == Stage::Diversify { "--dedup-memory-limit-mib" } else { "--memory-limit-mib" }
+}
+
 /// Why a stage call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -43,7 +48,7 @@ pub enum StageFailure {
         detail: String,
     },
     /// The call used up its fuel: the guest was computing for too long.
-    #[error("{stage} ran out of fuel ({fuel} units)")]
+    #[error("{stage} ran out of fuel ({fuel} units); --fuel raises the base budget (each call gets it plus 20 000 units per input byte)")]
     OutOfFuel {
         /// The stage.
         stage: Stage,
@@ -51,7 +56,7 @@ pub enum StageFailure {
         fuel: u64,
     },
     /// The call passed its wall-clock deadline.
-    #[error("{stage} timed out after {millis} ms")]
+    #[error("{stage} timed out after {millis} ms; --timeout-secs raises the limit")]
     Timeout {
         /// The stage.
         stage: Stage,
@@ -59,7 +64,7 @@ pub enum StageFailure {
         millis: u64,
     },
     /// The guest tried to grow its memory past the limit.
-    #[error("{stage} exceeded the memory limit of {limit_mib} MiB")]
+    #[error("{stage} exceeded the memory limit of {limit_mib} MiB; {} raises it", memory_option(*.stage))]
     OutOfMemory {
         /// The stage.
         stage: Stage,
@@ -282,6 +287,19 @@ impl Stages {
         overrides: &BTreeMap<Stage, Vec<u8>>,
         llm: Option<LlmAccess>,
     ) -> Result<Self> {
+        Self::load(limits, cache_dir, overrides, llm, &|_| {})
+    }
+
+    /// As [`Stages::new_with_llm`]; `compiling` is told of each stage whose
+    /// component has to be compiled (no artifact in `cache_dir`) just before
+    /// it is, since that takes seconds and a silent first run looks hung.
+    pub fn load(
+        limits: Limits,
+        cache_dir: Option<&Path>,
+        overrides: &BTreeMap<Stage, Vec<u8>>,
+        llm: Option<LlmAccess>,
+        compiling: &dyn Fn(Stage),
+    ) -> Result<Self> {
         let engine = build_engine(&limits)?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
@@ -296,6 +314,9 @@ impl Stages {
             let with_llm = stage == Stage::Generate && llm.is_some();
             let embedded = if with_llm { crate::components::GENERATE_LLM } else { stage.embedded() };
             let bytes = overridden.map_or(embedded, Vec::as_slice);
+            if crate::engine::needs_compiling(&engine, stage.as_str(), bytes, cache_dir) {
+                compiling(stage);
+            }
             let started = Instant::now();
             let (component, source) = load_component(&engine, stage.as_str(), bytes, cache_dir)?;
             components.push(ComponentInfo {

@@ -193,15 +193,31 @@ fn recomputes_corrupt_entries_instead_of_trusting_them() {
 }
 
 #[test]
-fn caches_nothing_with_no_cache() {
+fn no_cache_caches_no_stage_result_but_keeps_the_compiled_components() {
     let work = tempfile::tempdir().expect("temp dir");
     let cache = work.path().join("cache");
     let out = work.path().join("out");
-    let output = run(&[&examples().join("incident-runbook.md")], &out, &cache, &["--quiet", "--no-cache"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let input = examples().join("incident-runbook.md");
+    // The first run compiles and says so, then says what the start-up took.
+    let first = run(&[&input], &out, &cache, &["--no-cache"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let said = stderr(&first);
+    assert!(said.contains("compiling stage components, first run only"), "{said}");
+    assert!(said.contains("startup") && said.contains("first run only; pipeline"), "{said}");
     let report: Value = json(&out.join("report.json"));
     assert_eq!(report["cache"]["enabled"], false);
-    assert!(!cache.exists(), "nothing written under the cache dir");
+    assert!(report["startup_s"].as_f64().expect("startup_s") > 0.0, "{}", report["startup_s"]);
+    assert!(!cache.join("stages.sqlite").exists(), "no stage result is stored");
+    // The second `--no-cache` run loads every component it compiled.
+    let second = run(&[&input], &out, &cache, &["--no-cache"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(!stderr(&second).contains("compiling stage components"), "{}", stderr(&second));
+    let report: Value = json(&out.join("report.json"));
+    let sources: Vec<&Value> =
+        report["components"].as_array().expect("components").iter().map(|c| &c["source"]).collect();
+    assert!(!sources.is_empty() && sources.iter().all(|s| *s == "cached"), "{sources:?}");
+    assert_eq!(report["cache"]["enabled"], false);
+    assert!(!cache.join("stages.sqlite").exists(), "no stage result is stored");
 }
 
 #[test]

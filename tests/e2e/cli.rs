@@ -9,7 +9,7 @@ use brightrun_host::engine::Limits;
 use brightrun_host::stages::Stages;
 use serde_json::Value;
 
-use crate::support::{brightrun, examples, ingest_one, json, json_lines, run, stderr};
+use crate::support::{brightrun, examples, ingest_one, json, json_lines, run, stderr, workspace};
 
 /// The normalised text of every file in `dir`, as ingest produces it, by name.
 fn normalised_texts(dir: &Path) -> HashMap<String, String> {
@@ -337,4 +337,61 @@ fn caches_compiled_components_so_the_second_start_does_not_recompile() {
     let a = std::fs::read_to_string(first.join("openai.jsonl")).expect("first");
     let b = std::fs::read_to_string(third.join("openai.jsonl")).expect("third");
     assert_eq!(a, b);
+}
+
+#[test]
+fn an_output_folder_inside_the_inputs_is_not_read_back() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let input = work.path().join("docs");
+    std::fs::create_dir(&input).expect("docs");
+    std::fs::copy(examples().join("incident-runbook.md"), input.join("incident-runbook.md")).expect("copy");
+    let out = input.join("out");
+    let cache = work.path().join("cache");
+    let first = run(&[&input], &out, &cache, &["--quiet"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // An earlier run's output elsewhere among the inputs is skipped too.
+    let earlier = input.join("last-week");
+    std::fs::create_dir(&earlier).expect("folder");
+    for name in ["report.json", "dataset_info.json", "README.md"] {
+        std::fs::copy(out.join(name), earlier.join(name)).expect("copy");
+    }
+    let second = run(&[&input], &out, &cache, &["--quiet"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let said = stderr(&second);
+    assert!(said.contains(&format!("skipped {}", out.display())), "{said}");
+    assert!(said.contains(&format!("skipped {}", earlier.display())), "{said}");
+    let report = json(&out.join("report.json"));
+    let names: Vec<&str> =
+        report["documents"].as_array().expect("documents").iter().map(|d| d["name"].as_str().expect("name")).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].ends_with("incident-runbook.md"), "{names:?}");
+    assert!(
+        !std::fs::read_dir(&input)
+            .expect("list")
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains("staging"))
+    );
+}
+
+#[test]
+fn a_run_that_exports_nothing_keeps_the_previous_dataset() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let out = work.path().join("out");
+    let cache = work.path().join("cache");
+    let good = run(&[&examples().join("incident-runbook.md")], &out, &cache, &["--quiet"]);
+    assert!(good.status.success(), "{}", stderr(&good));
+    let before: Vec<(String, Vec<u8>)> = ["alpaca.json", "pairs.jsonl", "report.json", "README.md"]
+        .iter()
+        .map(|name| (name.to_string(), std::fs::read(out.join(name)).expect("written")))
+        .collect();
+    let broken = workspace().join("tests/fixtures/formats/corrupt.pdf");
+    let failed = run(&[&broken], &out, &cache, &["--quiet"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let said = stderr(&failed);
+    assert!(said.contains("is kept as it was"), "{said}");
+    for (name, bytes) in before {
+        assert_eq!(std::fs::read(out.join(&name)).expect("still there"), bytes, "{name} changed");
+    }
+    let report = json(&work.path().join("out.failed/report.json"));
+    assert_eq!(report["counts"]["pairs_exported"], 0);
 }

@@ -10,6 +10,7 @@ mod cli;
 mod contract;
 mod formats;
 mod llm;
+mod loaders;
 mod serve;
 mod spin;
 mod stages;

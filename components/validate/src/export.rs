@@ -1,6 +1,8 @@
 //! The files trainers load. Each format follows its loader's rules:
 //! - Alpaca (`alpaca.json`): `instruction`/`input`/`output`, earlier turns of
-//!   a multi-turn pair in `history` as `[user, assistant]` pairs (LLaMA-Factory).
+//!   a multi-turn pair in `history` as `[user, assistant]` pairs and the
+//!   system prompt in `system`, both on every row (empty where a pair has
+//!   none), since LLaMA-Factory reads every column it is told of.
 //! - ShareGPT (`sharegpt.json`): `conversations` of `{from, value}` with
 //!   `human`/`gpt` alternating from the first turn and an even count, since
 //!   LLaMA-Factory drops rows that break either rule.
@@ -85,18 +87,17 @@ fn alpaca(validated: &ValidatedPair) -> Value {
     let dialogue: Vec<&str> = turns.iter().filter(|t| t.role != Role::System).map(|t| t.content.as_str()).collect();
     let last = dialogue.len().saturating_sub(2);
     let history: Vec<Value> = dialogue[..last].chunks(2).map(|pair| json!([pair[0], pair.get(1)])).collect();
-    let mut row = json!({
+    // Every column `dataset_info.json` declares is on every row: LLaMA-Factory's
+    // Alpaca converter reads `example["system"]` and `example["history"]`
+    // whenever the columns are declared, and `datasets`' JSON loader gives
+    // no column to rows that lack it.
+    json!({
         "instruction": dialogue.get(last).copied().unwrap_or(""),
         "input": "",
         "output": dialogue.get(last + 1).copied().unwrap_or(""),
-    });
-    if !history.is_empty() {
-        row["history"] = Value::Array(history);
-    }
-    if let Some(system) = system {
-        row["system"] = Value::String(system.to_string());
-    }
-    row
+        "system": system.unwrap_or(""),
+        "history": history,
+    })
 }
 
 fn sharegpt(validated: &ValidatedPair) -> Value {

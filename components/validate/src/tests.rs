@@ -273,7 +273,10 @@ fn exports_conversations_and_quoted_code_by_the_loaders_rules() {
     }
     // Alpaca: earlier exchanges in `history`; the last one is instruction/output.
     let alpaca: Value = serde_json::from_str(&file("alpaca.json")).expect("JSON");
-    let talk_row = alpaca.as_array().expect("rows").iter().find(|r| r.get("history").is_some()).expect("history");
+    let rows = alpaca.as_array().expect("rows");
+    // LLaMA-Factory reads every declared column: each row has `system` and `history`.
+    assert!(rows.iter().all(|r| r["system"].is_string() && r["history"].is_array()), "{alpaca}");
+    let talk_row = rows.iter().find(|r| r["history"].as_array().is_some_and(|h| !h.is_empty())).expect("history");
     assert_eq!(talk_row["history"], serde_json::json!([["When is the journal deleted?", EVIDENCE]]));
     assert_eq!(talk_row["instruction"], "And what does the journal hold?");
     // Prompt/completion holds the single-turn pairs only.

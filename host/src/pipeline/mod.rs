@@ -7,6 +7,7 @@
 //! start (a missing input path, a component that does not load) is an `Err`.
 
 mod global;
+pub mod output;
 pub mod source;
 mod spill;
 pub mod split;
@@ -272,6 +273,11 @@ pub trait Progress: Sync {
     fn cancelled(&self) -> bool {
         false
     }
+    /// The stage's component is about to be compiled (a first run, or a new
+    /// build of the components): seconds each, before any document starts.
+    fn compiling_component(&self, stage: Stage) {
+        let _ = stage;
+    }
 }
 
 /// Progress that goes nowhere.
@@ -289,7 +295,7 @@ struct DocumentOutcome {
 /// Runs the pipeline once and writes the dataset, card and `report.json` to
 /// `options.out`. See the module docs for what is an `Err`.
 pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
-    Runtime::new(options, None)?.run(options, progress)
+    Runtime::load(options, None, progress)?.run(options, progress)
 }
 
 /// What runs share: the loaded components, the stage cache and the worker
@@ -302,6 +308,8 @@ pub struct Runtime {
     jobs: usize,
     jobs_reason: String,
     observer: Option<MetricsObserver>,
+    /// How long [`Runtime::load`] took (components, cache, pool).
+    startup_s: f64,
 }
 
 impl Runtime {
@@ -311,6 +319,16 @@ impl Runtime {
     /// `stage_cache`, `cache_url`, `stage_components`. `observer` sees every
     /// component call of every run.
     pub fn new(options: &RunOptions, observer: Option<MetricsObserver>) -> Result<Self, RunError> {
+        Self::load(options, observer, &NoProgress)
+    }
+
+    /// As [`Runtime::new`], telling `progress` of each component it compiles.
+    pub fn load(
+        options: &RunOptions,
+        observer: Option<MetricsObserver>,
+        progress: &dyn Progress,
+    ) -> Result<Self, RunError> {
+        let loading = Instant::now();
         let mut overrides = BTreeMap::new();
         for (stage, path) in &options.stage_components {
             let bytes =
@@ -328,7 +346,9 @@ impl Runtime {
             ),
             None => None,
         };
-        let stages = Stages::new_with_llm(limits, options.cache_dir.as_deref(), &overrides, llm)?;
+        let stages = Stages::load(limits, options.cache_dir.as_deref(), &overrides, llm, &|stage| {
+            progress.compiling_component(stage);
+        })?;
         let cache = if options.stage_cache {
             let store =
                 open_store(options.cache_url.as_deref(), options.cache_dir.as_deref(), options.cache_max_bytes)?;
@@ -341,7 +361,8 @@ impl Runtime {
             .thread_name(|index| format!("brightrun-worker-{index}"))
             .build()
             .context("starting the worker pool")?;
-        Ok(Runtime { stages, cache, pool, jobs, jobs_reason, observer })
+        let startup_s = loading.elapsed().as_secs_f64();
+        Ok(Runtime { stages, cache, pool, jobs, jobs_reason, observer, startup_s })
     }
 
     /// The worker count.
@@ -359,13 +380,31 @@ impl Runtime {
     /// writes the dataset, card and `report.json` to `options.out`. Metrics
     /// and cache figures in the report are this run's alone.
     pub fn run(&self, options: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
+        let staging = output::Staging::new(&options.out)?;
+        let staged = RunOptions { out: staging.path().to_path_buf(), ..options.clone() };
+        let mut report = self.run_into(options, &staged, progress)?;
+        if let output::Placement::PreviousKept(failed) = staging.place(report.counts.pairs_exported > 0)? {
+            report.previous_kept = Some(failed);
+        }
+        Ok(report)
+    }
+
+    /// The run, writing into `staged.out`; `options.out` is where the files
+    /// will go, which input walking skips.
+    fn run_into(
+        &self,
+        options: &RunOptions,
+        staged: &RunOptions,
+        progress: &dyn Progress,
+    ) -> Result<RunReport, RunError> {
         let started = Instant::now();
-        let files = discover(&options.inputs)?;
+        let Discovered { files, skipped } = discover(&options.inputs, &options.out)?;
+        let options = staged;
         let sources = source::sources(&files, source::JSON_LINES_PART_BYTES);
         progress.documents_found(sources.len());
         let stages = self.stages.with_metrics(Arc::new(MetricsSink::observed(self.observer.clone())));
         let cache = self.cache.as_ref().map(StageCache::scoped);
-        let run = Run { stages: &stages, cache: cache.as_ref(), options, progress };
+        let run = Run { stages: &stages, cache: cache.as_ref(), options, progress, startup_s: self.startup_s };
         let choices = self.choices(&sources, options);
         std::fs::create_dir_all(&options.out)
             .with_context(|| format!("creating the output folder {}", options.out.display()))?;
@@ -444,6 +483,15 @@ impl Runtime {
             jobs: self.jobs,
             started,
             phases,
+            warnings: skipped
+                .iter()
+                .map(|dir| {
+                    format!(
+                        "skipped {}: it holds brightrun output (the output folder, or an earlier run's report.json and dataset_info.json); pass its files by name to read them",
+                        dir.display()
+                    )
+                })
+                .collect(),
         };
         self.pool.install(|| finish(&run, finished))
     }
@@ -516,6 +564,8 @@ struct FinishedDocuments {
     started: Instant,
     /// Wall time of the phases so far.
     phases: Vec<crate::profile::PhaseTime>,
+    /// Run-level warnings (output folders skipped among the inputs).
+    warnings: Vec<String>,
 }
 
 /// A phase that began at `since` and ends now.
@@ -525,15 +575,25 @@ fn phase_time(phase: &str, since: Instant) -> crate::profile::PhaseTime {
 
 /// The global stages (dedup, validate and export), then the files and the report.
 fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunError> {
-    let FinishedDocuments { outcomes, spill, source, deduplicated, generated, choices, jobs, started, mut phases } =
-        finished;
+    let FinishedDocuments {
+        outcomes,
+        spill,
+        source,
+        deduplicated,
+        generated,
+        choices,
+        jobs,
+        started,
+        mut phases,
+        warnings,
+    } = finished;
     let (stages, cache, options, progress) = (run.stages, run.cache, run.options, run.progress);
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     let mut sources = Vec::new();
     for outcome in outcomes {
         if outcome.report.format.is_some() {
-            sources.push(outcome.report.name.clone());
+            sources.push(card_name(&outcome.report.name, &run.options.inputs));
         }
         documents.push(outcome.report);
         errors.extend(outcome.errors);
@@ -608,7 +668,10 @@ fn finish(run: &Run<'_>, finished: FinishedDocuments) -> Result<RunReport, RunEr
         },
         components: stages.components().to_vec(),
         elapsed_s: started.elapsed().as_secs_f64(),
+        startup_s: run.startup_s,
         files: written,
+        warnings,
+        previous_kept: None,
     };
     let json = serde_json::to_string_pretty(&report).context("serialising the report")?;
     write_file(&options.out, "report.json", &format!("{json}\n"))?;
@@ -648,44 +711,71 @@ fn available_memory_bytes() -> Option<u64> {
 
 /// Input files in a stable order: each input in turn, folders walked
 /// recursively in name order, hidden entries skipped, duplicates dropped.
-pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
-    let mut files = Vec::new();
+pub fn discover(inputs: &[PathBuf], out: &Path) -> Result<Discovered, RunError> {
+    let mut walk = Walk { out: std::fs::canonicalize(out).ok(), files: Vec::new(), skipped: Vec::new() };
     for input in inputs {
         if !input.exists() {
             return Err(RunError::MissingInput(input.clone()));
         }
-        walk(input, &mut files).with_context(|| format!("listing {}", input.display()))?;
+        walk.visit(input).with_context(|| format!("listing {}", input.display()))?;
     }
+    let Walk { mut files, skipped, .. } = walk;
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(file.clone()));
     if files.is_empty() {
         let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
         return Err(RunError::NoInputFiles(names.join(", ")));
     }
-    Ok(files)
+    Ok(Discovered { files, skipped })
 }
 
-fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if !path.is_dir() {
-        files.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = Vec::new();
-    for entry in std::fs::read_dir(path)? {
-        let entry = entry?;
-        let hidden = entry.file_name().to_str().is_some_and(|name| name.starts_with('.'));
-        // Symlinks inside a folder are followed to files only: a link to a
-        // folder could loop back on itself.
-        let is_linked_dir = entry.file_type()?.is_symlink() && entry.path().is_dir();
-        if !hidden && !is_linked_dir {
-            entries.push(entry.path());
+/// The input files, and the folders left out because they hold brightrun
+/// output (the run's own `--out`, or an earlier run's).
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Files to read, in order.
+    pub files: Vec<PathBuf>,
+    /// Output folders found among the inputs and not read.
+    pub skipped: Vec<PathBuf>,
+}
+
+struct Walk {
+    /// `--out`, when it exists already.
+    out: Option<PathBuf>,
+    files: Vec<PathBuf>,
+    skipped: Vec<PathBuf>,
+}
+
+impl Walk {
+    fn visit(&mut self, path: &Path) -> std::io::Result<()> {
+        if !path.is_dir() {
+            self.files.push(path.to_path_buf());
+            return Ok(());
         }
+        // A run must not read its own dataset, card and report (`--out`
+        // inside an input folder), nor an earlier run's.
+        let is_out = self.out.is_some() && std::fs::canonicalize(path).ok() == self.out;
+        if is_out || output::is_output_folder(path) {
+            self.skipped.push(path.to_path_buf());
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let entry = entry?;
+            let hidden = entry.file_name().to_str().is_some_and(|name| name.starts_with('.'));
+            // Symlinks inside a folder are followed to files only: a link to a
+            // folder could loop back on itself.
+            let is_linked_dir = entry.file_type()?.is_symlink() && entry.path().is_dir();
+            if !hidden && !is_linked_dir {
+                entries.push(entry.path());
+            }
+        }
+        entries.sort();
+        for entry in entries {
+            self.visit(&entry)?;
+        }
+        Ok(())
     }
-    entries.sort();
-    for entry in entries {
-        walk(&entry, files)?;
-    }
-    Ok(())
 }
 
 /// Input bytes processed together: documents of a window are ingested and
@@ -709,6 +799,8 @@ struct Run<'a> {
     cache: Option<&'a StageCache>,
     options: &'a RunOptions,
     progress: &'a dyn Progress,
+    /// The runtime's start-up, reported beside the run's own time.
+    startup_s: f64,
 }
 
 impl Run<'_> {
@@ -1113,6 +1205,27 @@ fn select_file(file: &types::ExportFile, formats: &[ExportFormat]) -> Option<Str
     brightrun_types::job::select_export_file(&file.name, &file.contents, formats)
 }
 
+/// A document's name for the dataset card: relative to the input it came
+/// from, led by that input folder's own name (`docs/guide/intro.md` for
+/// `/home/me/docs/guide/intro.md` under input `/home/me/docs`), so the card
+/// shows no local paths; a file passed by itself is its file name.
+fn card_name(document: &str, inputs: &[PathBuf]) -> String {
+    let path = Path::new(document);
+    for input in inputs {
+        if let Ok(relative) = path.strip_prefix(input) {
+            let root = input.file_name().map(|n| Path::new(n).to_path_buf()).unwrap_or_default();
+            let named = if relative.as_os_str().is_empty() {
+                PathBuf::from(path.file_name().unwrap_or_default())
+            } else {
+                root.join(relative)
+            };
+            return named.display().to_string();
+        }
+    }
+    // Parts of a split document carry a suffix after the file's path.
+    path.file_name().map_or_else(|| document.to_string(), |name| name.to_string_lossy().into_owned())
+}
+
 fn write_file(dir: &Path, name: &str, contents: &str) -> anyhow::Result<()> {
     let path = global::safe_path(dir, name)?;
     std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))
@@ -1243,5 +1356,18 @@ pub fn drop_reason_name(reason: types::DropReason) -> &'static str {
         types::DropReason::RepeatedQuestion => "repeated-question",
         types::DropReason::OverRepresented => "over-represented",
         types::DropReason::SemanticDuplicate => "semantic-duplicate",
+    }
+}
+
+#[cfg(test)]
+mod card_name_tests {
+    use super::*;
+
+    #[test]
+    fn card_names_are_relative_to_the_inputs() {
+        let inputs = [PathBuf::from("/home/me/docs"), PathBuf::from("/tmp/one.pdf")];
+        assert_eq!(card_name("/home/me/docs/guide/intro.md", &inputs), "docs/guide/intro.md");
+        assert_eq!(card_name("/tmp/one.pdf", &inputs), "one.pdf");
+        assert_eq!(card_name("/elsewhere/two.md", &inputs), "two.md");
     }
 }
