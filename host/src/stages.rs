@@ -48,7 +48,9 @@ pub enum StageFailure {
         detail: String,
     },
     /// The call used up its fuel: the guest was computing for too long.
-    #[error("{stage} ran out of fuel ({fuel} units); --fuel raises the base budget (each call gets it plus 20 000 units per input byte)")]
+    #[error(
+        "{stage} ran out of fuel ({fuel} units); --fuel raises the base budget (each call gets it plus 60 000 units per input byte)"
+    )]
     OutOfFuel {
         /// The stage.
         stage: Stage,

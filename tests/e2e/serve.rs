@@ -283,6 +283,10 @@ fn a_job_runs_to_completion_with_live_progress_and_matches_the_cli() {
     assert_eq!(feedback["feedback"], json!([{"pair_id": pair_id, "verdict": "bad", "note": "vague"}]));
     let (_, page) = get(&agent, &format!("{url}/v1/jobs/{id}/pairs?offset=1&limit=1"));
     assert_eq!(page["pairs"][0]["feedback"], "bad");
+    // A bad query is answered in the API's JSON error form, not axum's plain text.
+    let (status, error) = get(&agent, &format!("{url}/v1/jobs/{id}/pairs?limit=abc"));
+    assert_eq!(status, 400);
+    assert_eq!(error["error"]["code"], "bad-request", "{error}");
 
     // Metrics saw the components' calls and the job.
     let mut response = agent.get(format!("{url}/metrics")).call().unwrap();

@@ -412,8 +412,10 @@ fn default_limit() -> usize {
 async fn list_pairs(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,
-    Query(page): Query<Page>,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    // axum answers a bad query in plain text; the API answers in JSON.
+    let Query(page) = page.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     state.manager.get(&id)?;
     let path = state.manager.job_dir(&id).join("out").join("pairs.jsonl");
     let limit = page.limit.clamp(1, 200);
