@@ -102,7 +102,8 @@ pub struct Job {
     pub status: JobStatus,
     /// 0–100.
     pub progress: u8,
-    /// What it is doing: "queued", "documents", "diversify", "validate-export", "write", "done".
+    /// What it is doing: "queued", "documents", "diversify", "validate-export", "write", "done";
+    /// for a job that failed, was cancelled or interrupted, the phase it stopped in.
     pub phase: String,
     /// Seconds since the Unix epoch.
     pub created_at: u64,
@@ -336,7 +337,6 @@ impl JobManager {
         for mut job in manager.store.load()? {
             if job.status == JobStatus::Running {
                 job.status = JobStatus::Interrupted;
-                job.phase = "interrupted".into();
                 job.finished_at = Some(now());
                 job.errors.push(format!(
                     "the server stopped while this job ran; POST /v1/jobs/{}/resume runs it again, reusing what it finished",
@@ -464,7 +464,7 @@ impl JobManager {
         if status == JobStatus::Queued {
             self.update(id, |job| {
                 if job.status == JobStatus::Queued {
-                    finish(job, JobStatus::Cancelled, "cancelled");
+                    finish(job, JobStatus::Cancelled);
                 }
             });
         }
@@ -500,7 +500,7 @@ impl JobManager {
         // queued, and the answer should not depend on that race.
         let accepted = handle.snapshot();
         if let Err(error) = self.enqueue(id) {
-            self.update(id, |job| finish(job, status, status.as_str()));
+            self.update(id, |job| finish(job, status));
             return Err(error);
         }
         Ok(accepted)
@@ -570,26 +570,29 @@ impl JobManager {
                     job.errors = report.errors.iter().take(MAX_LISTED_ERRORS).map(|e| e.message.clone()).collect();
                     if report.counts.pairs_exported == 0 {
                         job.errors.push("no pair could be exported; see report.json".into());
-                        finish(job, JobStatus::Failed, "done");
+                        finish(job, JobStatus::Failed);
                     } else {
-                        finish(job, JobStatus::Succeeded, "done");
+                        finish(job, JobStatus::Succeeded);
                     }
                 });
             }
-            Err(RunError::Cancelled) => self.update(id, |job| finish(job, JobStatus::Cancelled, "cancelled")),
+            Err(RunError::Cancelled) => self.update(id, |job| finish(job, JobStatus::Cancelled)),
             Err(error) => self.update(id, |job| {
                 job.errors.push(format!("{error:#}"));
-                finish(job, JobStatus::Failed, "failed");
+                finish(job, JobStatus::Failed);
             }),
         }
     }
 }
 
-fn finish(job: &mut Job, status: JobStatus, phase: &str) {
+/// Ends `job`. A job that did not succeed keeps the phase and progress it
+/// stopped at, so the page can say where ("stopped in diversify") instead of
+/// a near-full bar that reads as almost done.
+fn finish(job: &mut Job, status: JobStatus) {
     job.status = status;
-    job.phase = phase.to_string();
     job.finished_at = Some(now());
     if status == JobStatus::Succeeded {
+        job.phase = "done".to_string();
         job.progress = 100;
     }
 }
@@ -726,6 +729,33 @@ mod tests {
         let stored = store.feedback(&job.id)?;
         assert_eq!(stored, vec![Feedback { pair_id: "p1".into(), verdict: Verdict::Good, note: None }]);
         Ok(())
+    }
+
+    #[test]
+    fn a_job_that_stops_keeps_where_it_stopped_and_one_that_succeeds_is_done() {
+        let running = Job {
+            id: "00112233aabbccdd".into(),
+            status: JobStatus::Running,
+            progress: 93,
+            phase: "diversify".into(),
+            created_at: 1,
+            started_at: Some(2),
+            finished_at: None,
+            source: JobSource::Upload { files: vec!["a.md".into()] },
+            bytes: 10,
+            config: JobConfig::default(),
+            counts: JobCounts::default(),
+            errors: Vec::new(),
+        };
+        for status in [JobStatus::Failed, JobStatus::Cancelled] {
+            let mut job = running.clone();
+            finish(&mut job, status);
+            assert_eq!((job.status, job.phase.as_str(), job.progress), (status, "diversify", 93));
+            assert!(job.finished_at.is_some());
+        }
+        let mut job = running;
+        finish(&mut job, JobStatus::Succeeded);
+        assert_eq!((job.phase.as_str(), job.progress), ("done", 100));
     }
 
     #[test]
