@@ -439,13 +439,14 @@ fn default_data_dir() -> Option<PathBuf> {
 
 /// What an interrupted run kept, in words.
 fn interrupted_note(options: &RunOptions) -> String {
+    let resumed = ", so a re-run picks up where this one stopped";
     let kept = match (&options.cache_url, &options.cache_dir, options.stage_cache) {
         (_, _, false) => "no stage result was cached (--no-cache)".to_string(),
-        (Some(url), _, true) => format!("the stage results computed so far are kept in {url}"),
-        (None, Some(dir), true) => format!("the stage results computed so far are kept in {}", dir.display()),
+        (Some(url), _, true) => format!("the stage results computed so far are kept in {url}{resumed}"),
+        (None, Some(dir), true) => format!("the stage results computed so far are kept in {}{resumed}", dir.display()),
         (None, None, true) => "no stage result was cached".to_string(),
     };
-    format!("interrupted: {kept}, so a re-run picks up where this one stopped; {} is untouched", options.out.display())
+    format!("interrupted: {kept}; {} is untouched", options.out.display())
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM asks the run to stop: it finishes the calls in
