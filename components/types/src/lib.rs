@@ -241,6 +241,10 @@ string_enum! {
         Json => "json",
         /// One JSON record per line.
         JsonLines => "json-lines",
+        /// reStructuredText.
+        RestructuredText => "restructured-text",
+        /// AsciiDoc.
+        AsciiDoc => "ascii-doc",
     }
 }
 

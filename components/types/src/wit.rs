@@ -32,7 +32,7 @@ macro_rules! map_enum {
     };
 }
 
-map_enum!(SourceFormat <=> SourceFormat { PlainText, Markdown, Html, Pdf, Docx, Json, JsonLines });
+map_enum!(SourceFormat <=> SourceFormat { PlainText, Markdown, Html, Pdf, Docx, Json, JsonLines, RestructuredText, AsciiDoc });
 map_enum!(BlockKind <=> BlockKind { Heading, Paragraph, ListItem, TableRow, Code, Quote });
 map_enum!(ContentType <=> ContentType { Conceptual, Procedural, Faq, Code, Tabular, Reference, Narrative });
 map_enum!(Difficulty <=> Difficulty { Easy, Medium, Hard });

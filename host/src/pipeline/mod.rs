@@ -1299,6 +1299,8 @@ pub fn format_name(format: types::SourceFormat) -> &'static str {
         types::SourceFormat::Docx => "docx",
         types::SourceFormat::Json => "json",
         types::SourceFormat::JsonLines => "json-lines",
+        types::SourceFormat::RestructuredText => "restructured-text",
+        types::SourceFormat::AsciiDoc => "ascii-doc",
     }
 }
 
