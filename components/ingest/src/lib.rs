@@ -17,9 +17,11 @@ mod docx;
 pub mod hostile;
 mod html;
 mod json;
+mod asciidoc;
 mod markdown;
 mod pdf;
 mod plain;
+mod rst;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
@@ -72,7 +74,16 @@ pub fn ingest(name: &str, media_type: Option<&str>, bytes: &[u8], config: &Inges
         let compatible = format == hint
             || matches!(
                 (hint, format),
-                (SourceFormat::PlainText | SourceFormat::Markdown, SourceFormat::PlainText | SourceFormat::Markdown)
+                (
+                    SourceFormat::PlainText
+                        | SourceFormat::Markdown
+                        | SourceFormat::RestructuredText
+                        | SourceFormat::AsciiDoc,
+                    SourceFormat::PlainText
+                        | SourceFormat::Markdown
+                        | SourceFormat::RestructuredText
+                        | SourceFormat::AsciiDoc
+                )
             )
             || matches!(
                 (hint, format),
@@ -178,6 +189,8 @@ pub fn format_hint(name: &str, media_type: Option<&str>) -> Option<SourceFormat>
     let by_extension = match extension.as_deref() {
         Some("md" | "markdown") => Some(SourceFormat::Markdown),
         Some("txt" | "text") => Some(SourceFormat::PlainText),
+        Some("rst" | "rest") => Some(SourceFormat::RestructuredText),
+        Some("adoc" | "asciidoc" | "asc") => Some(SourceFormat::AsciiDoc),
         Some("html" | "htm" | "xhtml") => Some(SourceFormat::Html),
         Some("pdf") => Some(SourceFormat::Pdf),
         Some("docx") => Some(SourceFormat::Docx),
@@ -188,6 +201,8 @@ pub fn format_hint(name: &str, media_type: Option<&str>) -> Option<SourceFormat>
     let by_media = match media_type.map(|m| m.split(';').next().unwrap_or(m).trim().to_ascii_lowercase()).as_deref() {
         Some("text/markdown") => Some(SourceFormat::Markdown),
         Some("text/plain") => Some(SourceFormat::PlainText),
+        Some("text/x-rst" | "text/prs.fallenstein.rst") => Some(SourceFormat::RestructuredText),
+        Some("text/asciidoc" | "text/x-asciidoc") => Some(SourceFormat::AsciiDoc),
         Some("text/html" | "application/xhtml+xml") => Some(SourceFormat::Html),
         Some("application/pdf") => Some(SourceFormat::Pdf),
         Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document") => Some(SourceFormat::Docx),
@@ -238,6 +253,8 @@ fn decode_plain_or_markdown(name: &str, media_type: Option<&str>, text: &str) ->
     let format = detect_format(name, media_type, text);
     let builder = match format {
         SourceFormat::Markdown => markdown::parse(text),
+        SourceFormat::RestructuredText => rst::parse(text),
+        SourceFormat::AsciiDoc => asciidoc::parse(text),
         _ => plain::parse(text),
     };
     finish(name, format, builder, None)
@@ -341,16 +358,36 @@ fn finish(
     })
 }
 
-/// Picks plain text or Markdown. A `.md`/`.markdown` name or a
-/// `text/markdown` media type says Markdown; otherwise the content does when
-/// it has Markdown's tell-tale lines (ATX headings, fences, tables, links),
-/// and plain text is the rest.
+/// Picks plain text, Markdown, reStructuredText or AsciiDoc. The name's
+/// extension or the media type decides where it is specific (`.md`, `.rst`,
+/// `.rst.txt`, `.adoc`, `text/markdown`); a generic `.txt` or `text/plain`
+/// is read by its content: reStructuredText's or AsciiDoc's tell-tales
+/// ([`rst::looks_like`], [`asciidoc::looks_like`]), else Markdown's (ATX
+/// headings, fences, tables, links), else plain text.
 pub fn detect_format(name: &str, media_type: Option<&str>, text: &str) -> SourceFormat {
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".md") || lower.ends_with(".markdown") || media_type == Some("text/markdown") {
+    let media = media_type.map(|m| m.split(';').next().unwrap_or(m).trim().to_ascii_lowercase());
+    if lower.ends_with(".md") || lower.ends_with(".markdown") || media.as_deref() == Some("text/markdown") {
         return SourceFormat::Markdown;
     }
-    if lower.ends_with(".txt") || media_type == Some("text/plain") {
+    if lower.ends_with(".rst") || lower.ends_with(".rest") || lower.ends_with(".rst.txt") {
+        return SourceFormat::RestructuredText;
+    }
+    if lower.ends_with(".adoc") || lower.ends_with(".asciidoc") || lower.ends_with(".asc") {
+        return SourceFormat::AsciiDoc;
+    }
+    match format_hint(name, media_type) {
+        Some(SourceFormat::RestructuredText) => return SourceFormat::RestructuredText,
+        Some(SourceFormat::AsciiDoc) => return SourceFormat::AsciiDoc,
+        _ => {}
+    }
+    if rst::looks_like(text) {
+        return SourceFormat::RestructuredText;
+    }
+    if asciidoc::looks_like(text) {
+        return SourceFormat::AsciiDoc;
+    }
+    if lower.ends_with(".txt") || media.as_deref() == Some("text/plain") {
         return SourceFormat::PlainText;
     }
     let markdown_lines = text
