@@ -21,21 +21,19 @@
 //! | `table-lookup` | a table row under its header | "The <column> for <row> is <cell>." |
 //! | `multi-turn` | a summary or question, then follow-ups on the same chunk | each turn its own evidence |
 
-mod structured;
+mod conversation;
 mod templates;
+mod units;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
 
 use brightrun_types::{
-    Analysis, BlockKind, Chunk, Evidence, GenerateConfig, Pair, Result, Role, Span, StageError, TaskType, Turn,
+    Analysis, Chunk, Evidence, GenerateConfig, Pair, Result, Role, Span, StageError, TaskType, Turn,
 };
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 pub use templates::template_count;
-
-/// Most sentences a summary repeats.
-const SUMMARY_SENTENCES: usize = 3;
 
 /// A pair before it is ordered and capped.
 struct Candidate {
@@ -94,36 +92,24 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
     let phrase = Phrasing { seed: config.seed, section: section_name(chunk) };
     let in_body = |span: &Span| span.start >= chunk.body_start;
 
-    let mut by_task: Vec<Vec<Candidate>> = Vec::new();
-    if wanted(TaskType::FaqAnswer) {
-        by_task.push(faq(analysis, &phrase, in_body));
-    }
-    if wanted(TaskType::DefinitionQa) {
-        by_task.push(definitions(chunk, analysis, &phrase, in_body));
-    }
-    if wanted(TaskType::ProcedureInstruction) {
-        by_task.push(procedures(analysis, &phrase, in_body));
-    }
-    if wanted(TaskType::ReasoningWhy) {
-        by_task.push(reasoning(analysis, &phrase, in_body));
-    }
-    if wanted(TaskType::SectionSummary) {
-        by_task.push(summary(chunk, analysis, &phrase));
-    }
-    if wanted(TaskType::FactualQa) {
-        by_task.push(factual(analysis, &phrase, in_body));
-    }
-    if wanted(TaskType::CompareContrast) {
-        by_task.push(structured::comparisons(analysis, &phrase, in_body));
-    }
-    if wanted(TaskType::CodeExplanation) {
-        by_task.push(structured::code_explanations(chunk, &phrase, in_body));
-    }
-    if wanted(TaskType::TableLookup) {
-        by_task.push(structured::table_lookups(chunk, &phrase, in_body));
+    // Answer-first generators (see `units`): each finds a unit that says
+    // something complete about a named subject, then asks for it.
+    let mut by_task: Vec<Vec<Candidate>> = vec![
+        units::object_descriptions(chunk, &phrase),
+        units::section_leads(chunk, &phrase),
+        units::purposes(chunk, &phrase),
+        units::labelled_items(chunk, &phrase),
+        units::code_facts(chunk, analysis, in_body),
+        units::definitions(chunk, analysis, &phrase, in_body),
+        units::reasons(chunk, analysis, &phrase, in_body),
+        faq(chunk, analysis, &phrase, in_body),
+        procedures(analysis, &phrase, in_body),
+    ];
+    for candidates in &mut by_task {
+        candidates.retain(|candidate| wanted(candidate.task) && passes_review(chunk, candidate));
     }
     if wanted(TaskType::MultiTurn) {
-        let conversation = structured::conversation(&by_task, &phrase);
+        let conversation = conversation::conversation(&by_task, &phrase);
         by_task.push(conversation);
     }
 
@@ -184,47 +170,49 @@ impl Phrasing {
     }
 }
 
-fn faq(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+/// Questions the document asks itself (FAQ entries, question headings),
+/// answered by the entry's text when it reads on its own.
+fn faq(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
     analysis
         .faq
         .iter()
         .filter(|entry| in_body(&entry.answer_span))
-        .map(|entry| {
-            Candidate::single(
-                TaskType::FaqAnswer,
-                templates::faq(&entry.question, phrase.pick(TaskType::FaqAnswer, &entry.question, 4)),
-                entry.answer.clone(),
-                vec![entry.answer_span],
-            )
+        .filter(|entry| {
+            let question = entry.question.trim();
+            question.ends_with('?')
+                && question.split_whitespace().count() >= 4
+                && question.starts_with(char::is_uppercase)
+                && !brightrun_types::prose::starts_unresolved(question)
+                && !brightrun_types::prose::has_markup_residue(question)
+        })
+        .filter_map(|entry| {
+            let answer = chunk.text_at(entry.answer_span)?;
+            let words = answer.split_whitespace().count();
+            (brightrun_types::prose::stands_alone(answer) && (10..=150).contains(&words)).then(|| {
+                Candidate::single(
+                    TaskType::FaqAnswer,
+                    templates::faq(&entry.question, phrase.pick(TaskType::FaqAnswer, &entry.question, 4)),
+                    answer.to_string(),
+                    vec![entry.answer_span],
+                )
+            })
         })
         .collect()
 }
 
-fn definitions(
-    chunk: &Chunk,
-    analysis: &Analysis,
-    phrase: &Phrasing,
-    in_body: impl Fn(&Span) -> bool,
-) -> Vec<Candidate> {
-    analysis
-        .definitions
-        .iter()
-        .filter(|d| in_body(&d.span))
-        .map(|d| {
-            let pick = phrase.pick(TaskType::DefinitionQa, &d.term, templates::template_count(TaskType::DefinitionQa));
-            // "Checkpoints are …" asks "What are checkpoints?", not "What is".
-            let plural = chunk
-                .text_at(d.span)
-                .and_then(|sentence| sentence.find(d.term.as_str()).map(|at| &sentence[at + d.term.len()..]))
-                .is_some_and(|rest| rest.trim_start().starts_with("are "));
-            Candidate::single(
-                TaskType::DefinitionQa,
-                templates::definition(&d.term, &phrase.section, plural, pick),
-                String::new(),
-                vec![d.span],
-            )
-        })
-        .collect()
+/// Whether a candidate's every exchange passes the reviewer's checks that
+/// validate applies, so the chunk's cap is spent on pairs that survive.
+fn passes_review(chunk: &Chunk, candidate: &Candidate) -> bool {
+    let exchanges = std::iter::once((&candidate.question, &candidate.answer, &candidate.spans))
+        .chain(candidate.follow_ups.iter().map(|e| (&e.question, &e.answer, &e.spans)));
+    exchanges.into_iter().all(|(question, answer, spans)| {
+        let answer = if answer.is_empty() {
+            spans.iter().filter_map(|span| chunk.text_at(*span)).map(str::trim).collect::<Vec<_>>().join(" ")
+        } else {
+            answer.clone()
+        };
+        brightrun_types::prose::review_exchange(question, &answer)
+    })
 }
 
 fn procedures(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
@@ -232,6 +220,19 @@ fn procedures(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) ->
         .procedures
         .iter()
         .filter(|p| p.steps.first().is_some_and(|step| in_body(&step.span)))
+        // Only a goal stated as a purpose ("To rotate the key:") makes a
+        // question that names what the steps achieve.
+        .filter(|p| {
+            let goal = p.goal.trim();
+            (goal.starts_with("To ") || goal.starts_with("to "))
+                && !brightrun_types::prose::has_markup_residue(goal)
+                && !brightrun_types::prose::unbalanced(goal)
+                && (2..=12).contains(&p.steps.len())
+                && p.steps.iter().all(|step| {
+                    !brightrun_types::prose::has_markup_residue(&step.text)
+                        && !brightrun_types::prose::points_elsewhere(&step.text)
+                })
+        })
         .map(|p| {
             let pick = phrase.pick(
                 TaskType::ProcedureInstruction,
@@ -253,114 +254,6 @@ fn procedures(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) ->
             )
         })
         .collect()
-}
-
-fn reasoning(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
-    analysis
-        .reasoning
-        .iter()
-        .filter(|r| in_body(&r.span))
-        .map(|r| {
-            let pick = phrase.pick(TaskType::ReasoningWhy, &r.premise, 4);
-            Candidate::single(
-                TaskType::ReasoningWhy,
-                templates::reasoning(r.kind, &r.premise, pick),
-                String::new(),
-                vec![r.span],
-            )
-        })
-        .collect()
-}
-
-fn factual(analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
-    analysis
-        .claims
-        .iter()
-        .filter(|claim| in_body(&claim.span))
-        .filter_map(|claim| {
-            let lower = claim.text.to_lowercase();
-            // Only specific concepts make a good subject: a phrase, or a long word seen twice.
-            let specific = |c: &&brightrun_types::Concept| {
-                let acronym_or_name = c.term.chars().skip(1).any(char::is_uppercase);
-                c.term.contains(' ') || acronym_or_name || c.mentions >= 3
-            };
-            let concept = analysis.concepts.iter().filter(specific).find(|c| lower.contains(&c.term.to_lowercase()))?;
-            let pick = phrase.pick(TaskType::FactualQa, &claim.text, templates::template_count(TaskType::FactualQa));
-            Some(Candidate::single(
-                TaskType::FactualQa,
-                templates::factual(&concept.term, &phrase.section, pick),
-                String::new(),
-                vec![claim.span],
-            ))
-        })
-        .collect()
-}
-
-/// The body's sentences that mention the most key concepts, in document
-/// order; only for chunks with three or more sentences of prose.
-fn summary(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing) -> Vec<Candidate> {
-    let mut sentences: Vec<(Span, usize)> = Vec::new();
-    for block in &chunk.blocks {
-        if block.kind != BlockKind::Paragraph || block.span.start < chunk.body_start {
-            continue;
-        }
-        let Some(text) = chunk.text_at(block.span) else { continue };
-        for (offset, trimmed) in brightrun_types::sentences(text) {
-            if trimmed.split_whitespace().count() < 5 || trimmed.ends_with('?') || trimmed.ends_with(':') {
-                continue;
-            }
-            let lower = trimmed.to_lowercase();
-            let score = analysis.concepts.iter().filter(|c| lower.contains(&c.term.to_lowercase())).count();
-            let start = block.span.start as usize + offset;
-            sentences.push((Span::new(start, start + trimmed.len()), score));
-        }
-    }
-    if sentences.len() < 3 {
-        return Vec::new();
-    }
-    let mut ranked: Vec<usize> = (0..sentences.len()).collect();
-    ranked.sort_by(|a, b| sentences[*b].1.cmp(&sentences[*a].1).then(a.cmp(b)));
-    let mut chosen: Vec<Span> = ranked.iter().take(SUMMARY_SENTENCES).map(|index| sentences[*index].0).collect();
-    chosen.sort();
-    // A chunk whose body holds no heading continues a section begun in an
-    // earlier chunk: its question names what this part is about.
-    let starts_section = chunk.blocks.iter().any(|b| b.kind == BlockKind::Heading && b.span.start >= chunk.body_start);
-    let question = if starts_section {
-        let pick =
-            phrase.pick(TaskType::SectionSummary, &phrase.section, templates::template_count(TaskType::SectionSummary));
-        templates::summary(&phrase.section, pick)
-    } else {
-        // The focus: a concept the chosen sentences name that can stand as a
-        // topic (a phrase of several words, or a name like "WAL" or
-        // "SQLite"; a lone common word such as "file" cannot), phrases
-        // first, then the most mentioned.
-        let chosen_text: Vec<String> =
-            chosen.iter().filter_map(|span| chunk.text_at(*span)).map(str::to_lowercase).collect();
-        let phrase_like = |term: &str| term.contains(' ');
-        let name_like =
-            |term: &str| term.chars().skip(1).any(|c| c.is_uppercase()) || term.starts_with(char::is_uppercase);
-        let mut concepts: Vec<&brightrun_types::Concept> = analysis
-            .concepts
-            .iter()
-            .filter(|c| phrase_like(&c.term) || name_like(&c.term))
-            .filter(|c| {
-                let term = c.term.to_lowercase();
-                term != phrase.section.to_lowercase() && chosen_text.iter().any(|sentence| sentence.contains(&term))
-            })
-            .collect();
-        concepts.sort_by(|a, b| {
-            (phrase_like(&b.term), b.mentions)
-                .cmp(&(phrase_like(&a.term), a.mentions))
-                .then(a.span.start.cmp(&b.span.start))
-        });
-        let focus = concepts.first();
-        // Without a focus the question would repeat the section's; validate would drop it.
-        let Some(focus) = focus else { return Vec::new() };
-        let subject = format!("{}\u{1f}{}", phrase.section, focus.term);
-        let pick = phrase.pick(TaskType::SectionSummary, &subject, templates::CONTINUED_SUMMARY_TEMPLATES);
-        templates::continued_summary(&phrase.section, &templates::lower_first(&focus.term), pick)
-    };
-    vec![Candidate::single(TaskType::SectionSummary, question, String::new(), chosen)]
 }
 
 /// Builds the pair: evidence texts from the chunk, tagged with the assistant

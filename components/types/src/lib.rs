@@ -16,6 +16,7 @@ pub mod tokenizer;
 
 pub mod job;
 
+pub mod prose;
 pub mod question;
 
 /// Sentences of `text` as (byte offset, trimmed sentence), by Unicode
@@ -361,6 +362,20 @@ string_enum! {
         OverRepresented => "over-represented",
         /// Same meaning as a kept pair (static embedding similarity of question and answer).
         SemanticDuplicate => "semantic-duplicate",
+        /// A question or answer opening with a reference the reader cannot resolve ("This", "It", "For example"), or an answer whose first sentence leans on one ("this option").
+        UnresolvedReference => "unresolved-reference",
+        /// A question or answer pointing at what the reader cannot see: "below", "see X", "Table 9.50", a citation.
+        PointsElsewhere => "points-elsewhere",
+        /// An answer ending mid-clause, on a colon, or with a bracket or quote left open.
+        IncompleteAnswer => "incomplete-answer",
+        /// A question that is no well-formed question or instruction: clipped, unbalanced, or without a subject it names.
+        FragmentQuestion => "fragment-question",
+        /// An answer that says little its question does not already hold.
+        QuestionRepeatsAnswer => "question-repeats-answer",
+        /// An answer too short to teach anything.
+        TrivialAnswer => "trivial-answer",
+        /// A changelog line ("Changed in version 3.2: ...") made a stand-alone fact.
+        ChangelogNote => "changelog-note",
     }
 }
 

@@ -64,6 +64,13 @@ map_enum!(DropReason <=> DropReason {
     RepeatedQuestion,
     OverRepresented,
     SemanticDuplicate,
+    UnresolvedReference,
+    PointsElsewhere,
+    IncompleteAnswer,
+    FragmentQuestion,
+    QuestionRepeatsAnswer,
+    TrivialAnswer,
+    ChangelogNote,
 });
 
 impl From<wit::Span> for domain::Span {

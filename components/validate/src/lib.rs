@@ -8,7 +8,15 @@
 //!    (`roles-not-alternating`); an even number of user/assistant turns
 //!    (`odd-turn-count`); no blank turn (`empty-turn`);
 //! 3. no control or replacement characters (`invalid-text`); no HTML tags,
-//!    entities or Markdown syntax (`leftover-markup`);
+//!    entities or Markdown syntax (`leftover-markup`); then the reviewer's
+//!    checks ([`review`]), turn by turn: markup residue of any input format
+//!    (`leftover-markup`), a changelog line (`changelog-note`), an opening
+//!    that refers back or an answer leaning on "this X"
+//!    (`unresolved-reference`), a pointer to what the reader cannot see
+//!    (`points-elsewhere`), a clipped or subjectless question
+//!    (`fragment-question`), an answer ending mid-clause
+//!    (`incomplete-answer`), too short (`trivial-answer`), or saying little
+//!    its question does not (`question-repeats-answer`);
 //! 4. at most `max_sequence_tokens` tokens, all turns with a 4-token
 //!    per-message template overhead (`too-long`);
 //! 5. fidelity at least `min_fidelity` (`low-fidelity`), see [`fidelity`];
@@ -33,7 +41,8 @@ mod card;
 mod export;
 mod exporter;
 pub mod fidelity;
-pub mod variety;
+pub mod review;
+mod variety;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
@@ -183,13 +192,10 @@ pub fn check(pair: &Pair, fidelity: f32, tokens: usize, config: &ExportConfig) -
     if pair.turns.iter().any(|t| has_invalid_text(&t.content)) {
         return Some(DropReason::InvalidText);
     }
-    // A code-explanation question quotes its code in a fence on purpose.
-    let quoted_code = |t: &&brightrun_types::Turn| pair.task == TaskType::CodeExplanation && t.role == Role::User;
-    if pair
-        .turns
-        .iter()
-        .any(|t| has_markup(&if quoted_code(&t) { without_fences(&t.content) } else { t.content.clone() }))
-    {
+    // A question may quote code, and an answer show it, in a fenced block:
+    // a fence is markup only when it is left unclosed.
+    let unclosed_fence = |text: &str| text.lines().filter(|l| l.trim_start().starts_with("```")).count() % 2 == 1;
+    if pair.turns.iter().any(|t| unclosed_fence(&t.content) || has_markup(&without_fences(&t.content))) {
         return Some(DropReason::LeftoverMarkup);
     }
     if tokens > config.max_sequence_tokens as usize {
@@ -198,7 +204,7 @@ pub fn check(pair: &Pair, fidelity: f32, tokens: usize, config: &ExportConfig) -
     if fidelity < config.min_fidelity {
         return Some(DropReason::LowFidelity);
     }
-    None
+    review::review(pair)
 }
 
 /// Control characters other than newline and tab, or U+FFFD (the mark of a

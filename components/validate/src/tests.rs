@@ -28,7 +28,7 @@ fn pair(id: &str, turns: &[(Role, &str)]) -> Pair {
 }
 
 fn qa(id: &str, answer: &str) -> Pair {
-    pair(id, &[(Role::User, "When is the journal deleted?"), (Role::Assistant, answer)])
+    pair(id, &[(Role::User, "When does SQLite remove its rollback journal?"), (Role::Assistant, answer)])
 }
 
 fn config() -> ExportConfig {
@@ -95,7 +95,7 @@ fn exports_every_format_with_the_shape_its_loader_expects() {
             .unwrap_or_else(|| panic!("{name} missing"))
     };
     let alpaca: Value = serde_json::from_str(&file("alpaca.json")).expect("alpaca is JSON");
-    assert_eq!(alpaca[0]["instruction"], "When is the journal deleted?");
+    assert_eq!(alpaca[0]["instruction"], "When does SQLite remove its rollback journal?");
     assert_eq!(alpaca[0]["input"], "");
     assert_eq!(alpaca[0]["output"], EVIDENCE);
     let sharegpt: Value = serde_json::from_str(&file("sharegpt.json")).expect("sharegpt is JSON");
@@ -208,7 +208,7 @@ fn conversation(second_answer: &str) -> Pair {
         &[
             (Role::User, "When is the journal deleted?"),
             (Role::Assistant, EVIDENCE),
-            (Role::User, "And what does the journal hold?"),
+            (Role::User, "What does the rollback journal hold?"),
             (Role::Assistant, second_answer),
         ],
     );
@@ -238,13 +238,16 @@ fn exports_conversations_and_quoted_code_by_the_loaders_rules() {
     let mut code = pair(
         "code",
         &[
-            (Role::User, "What does this python code do?\n\n```python\nreturn bucket.take(1)\n```"),
+            (
+                Role::User,
+                "What does `bucket.take(1)` return in the rate limiter?\n\n```python\nreturn bucket.take(1)\n```",
+            ),
             (Role::Assistant, EVIDENCE),
         ],
     );
     code.task = TaskType::CodeExplanation;
     let mut unfenced = code.clone();
-    unfenced.task = TaskType::FactualQa;
+    unfenced.turns[0].content = "What does `bucket.take(1)` return?\n\n```python\nreturn bucket.take(1)".into();
     assert_eq!(check(&code, 1.0, 10, &config()), None, "a quoted code block is not leftover markup");
     assert_eq!(check(&unfenced, 1.0, 10, &config()), Some(DropReason::LeftoverMarkup));
 
@@ -278,7 +281,7 @@ fn exports_conversations_and_quoted_code_by_the_loaders_rules() {
     assert!(rows.iter().all(|r| r["system"].is_string() && r["history"].is_array()), "{alpaca}");
     let talk_row = rows.iter().find(|r| r["history"].as_array().is_some_and(|h| !h.is_empty())).expect("history");
     assert_eq!(talk_row["history"], serde_json::json!([["When is the journal deleted?", EVIDENCE]]));
-    assert_eq!(talk_row["instruction"], "And what does the journal hold?");
+    assert_eq!(talk_row["instruction"], "What does the rollback journal hold?");
     // Prompt/completion holds the single-turn pairs only.
     assert_eq!(file("completion.jsonl").lines().count(), 2);
     let audit: Vec<Value> = file("pairs.jsonl").lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
@@ -321,7 +324,7 @@ fn drops_the_same_question_body_on_the_same_subject_and_measures_variety() {
     let mut other_task = qa("other-task", "The journal is deleted when the transaction commits.");
     other_task.task = TaskType::FactualQa;
     let mut reworded = qa("reworded", "The journal is deleted when the transaction commits.");
-    reworded.turns[0].content = "At what point does the journal get deleted?".into();
+    reworded.turns[0].content = "At what point does SQLite get rid of its rollback journal?".into();
     let result = validate_export(vec![first, same, other_task, reworded], &config(), tokenizer()).expect("exports");
     let dropped: Vec<(&str, DropReason)> = result.dropped.iter().map(|d| (d.id.as_str(), d.reason)).collect();
     assert_eq!(dropped, [("same", DropReason::RepeatedQuestion)]);
@@ -334,7 +337,7 @@ fn drops_the_same_question_body_on_the_same_subject_and_measures_variety() {
 fn batches_through_an_exporter_give_the_files_and_figures_of_one_call() {
     // Repeated questions across batches, a repair, drops of several reasons.
     let mut reworded = qa("reworded", "The journal is deleted when the transaction commits.");
-    reworded.turns[0].content = "At what point does the journal get deleted?".into();
+    reworded.turns[0].content = "At what point does SQLite get rid of its rollback journal?".into();
     let mut pairs = vec![
         qa("first", EVIDENCE),
         qa("invented", "Backups run nightly. They go to tape."),

@@ -1358,6 +1358,13 @@ pub fn drop_reason_name(reason: types::DropReason) -> &'static str {
         types::DropReason::RepeatedQuestion => "repeated-question",
         types::DropReason::OverRepresented => "over-represented",
         types::DropReason::SemanticDuplicate => "semantic-duplicate",
+        types::DropReason::UnresolvedReference => "unresolved-reference",
+        types::DropReason::PointsElsewhere => "points-elsewhere",
+        types::DropReason::IncompleteAnswer => "incomplete-answer",
+        types::DropReason::FragmentQuestion => "fragment-question",
+        types::DropReason::QuestionRepeatsAnswer => "question-repeats-answer",
+        types::DropReason::TrivialAnswer => "trivial-answer",
+        types::DropReason::ChangelogNote => "changelog-note",
     }
 }
 

@@ -1,0 +1,31 @@
+//! Multi-turn conversations that follow one chunk: two or three exchanges,
+//! each one a pair that passed the reviewer's checks on its own, so a
+//! dialogue never inherits a fault of its turns.
+
+use brightrun_types::TaskType;
+
+use crate::{Candidate, Exchange, Phrasing};
+
+/// A conversation opened by the chunk's first accepted pair, followed by one
+/// or two others on different evidence, each answer citing its own.
+pub(crate) fn conversation(candidates: &[Vec<Candidate>], phrase: &Phrasing) -> Vec<Candidate> {
+    let mut material: Vec<&Candidate> = candidates.iter().flatten().filter(|c| c.follow_ups.is_empty()).collect();
+    material.dedup_by(|a, b| a.spans == b.spans);
+    let Some((opener, rest)) = material.split_first() else { return Vec::new() };
+    let rest: Vec<&&Candidate> = rest.iter().filter(|c| c.spans != opener.spans).collect();
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    // Two or three exchanges (four or six turns), as the material allows.
+    let extra = if rest.len() >= 2 { phrase.pick(TaskType::MultiTurn, &opener.question, 2) } else { 0 };
+    let mut conversation =
+        Candidate::single(TaskType::MultiTurn, opener.question.clone(), opener.answer.clone(), opener.spans.clone());
+    for next in rest.iter().take(1 + extra) {
+        conversation.follow_ups.push(Exchange {
+            question: next.question.clone(),
+            answer: next.answer.clone(),
+            spans: next.spans.clone(),
+        });
+    }
+    vec![conversation]
+}

@@ -1,0 +1,908 @@
+//! Answer-first pairs. Each generator here first finds an *answer unit*, a
+//! sentence or passage that says something complete about a subject it
+//! names (or that its heading or object signature names), checks it the way
+//! a strict reviewer would ([`brightrun_types::prose::stands_alone`]), and
+//! only then writes the question that unit answers, naming the subject.
+//! Nothing drops a keyword into a generic frame: a unit whose subject or
+//! question cannot be made explicit yields no pair.
+//!
+//! | generator | unit | question |
+//! |---|---|---|
+//! | [`object_descriptions`] | the lead of an API object's description (a heading that is a signature: `os.path.join(path, *paths)`, `--force`, `html_static_path`) | "What does `os.path.join()` do?" |
+//! | [`section_leads`] | the lead of a section whose heading is a question, a task ("Creating indexes") or a topic its lead sentence names | the heading as a question |
+//! | [`purposes`] | "To X, do Y." / "If you want to X, Y." / "Use X to Y.", with the code block it introduces | "How do I X?" |
+//! | [`definitions`] | "A proxy model is ..." with the term as the sentence's subject | "What is a proxy model?" |
+//! | [`reasons`] | "X must be Y because Z." with a named subject | "Why must X be Y?" |
+
+use brightrun_types::prose;
+use brightrun_types::{Analysis, Block, BlockKind, Chunk, ReasoningKind, Span, TaskType};
+
+use crate::templates::lower_first;
+use crate::{Candidate, Phrasing};
+
+/// Most sentences in an answer drawn from a lead paragraph.
+const LEAD_SENTENCES: usize = 3;
+
+/// Most words in an answer drawn from prose (code shown with it not counted).
+const MAX_ANSWER_WORDS: usize = 110;
+
+/// Fewest words in such an answer.
+const MIN_ANSWER_WORDS: usize = 8;
+
+/// Longest code block (in lines) shown in an answer.
+const MAX_CODE_LINES: usize = 25;
+
+/// Headings that name a part of a document, not a subject.
+const GENERIC_HEADINGS: &[&str] = &[
+    "introduction",
+    "overview",
+    "example",
+    "examples",
+    "notes",
+    "note",
+    "parameters",
+    "description",
+    "synopsis",
+    "options",
+    "see also",
+    "summary",
+    "background",
+    "motivation",
+    "getting started",
+    "tutorial",
+    "basics",
+    "details",
+    "usage",
+    "configuration",
+    "discussion",
+    "limitations",
+    "caveats",
+    "conclusion",
+    "prerequisites",
+    "requirements",
+    "contents",
+    "footnotes",
+    "bugs",
+    "name",
+    "discussion",
+    "references",
+    "further reading",
+    "next steps",
+    "what's next",
+    "general",
+    "miscellaneous",
+    "other",
+    "others",
+    "reference",
+    "api",
+    "arguments",
+    "returns",
+    "return value",
+    "exceptions",
+    "attributes",
+    "methods",
+    "fields",
+    "settings",
+    "author",
+    "authors",
+    "license",
+    "copyright",
+    "acknowledgements",
+    "history",
+    "changes",
+    "changelog",
+    "release notes",
+    "faq",
+    "questions",
+    "compatibility",
+    "files",
+    "environment",
+    "hooks",
+    "commands",
+    "configuration variables",
+    "the code",
+    "implementation",
+    "abstract",
+    "preface",
+    "index",
+    "glossary",
+    "appendix",
+    "todo",
+    "warning",
+    "warnings",
+    "tips",
+    "hints",
+    "quick start",
+    "quickstart",
+    "installation",
+    "install",
+    "setup",
+];
+
+/// Gerunds that open task headings ("Creating indexes"), with their base
+/// form for "How do I create indexes?". A list, not a rule: stripping "-ing"
+/// by rule misreads "string", "setting" and "caching".
+const GERUNDS: &[(&str, &str)] = &[
+    ("accessing", "access"),
+    ("adding", "add"),
+    ("backing", "back"),
+    ("building", "build"),
+    ("changing", "change"),
+    ("checking", "check"),
+    ("choosing", "choose"),
+    ("configuring", "configure"),
+    ("controlling", "control"),
+    ("converting", "convert"),
+    ("creating", "create"),
+    ("customizing", "customize"),
+    ("customising", "customise"),
+    ("debugging", "debug"),
+    ("defining", "define"),
+    ("deleting", "delete"),
+    ("deploying", "deploy"),
+    ("disabling", "disable"),
+    ("documenting", "document"),
+    ("dumping", "dump"),
+    ("editing", "edit"),
+    ("enabling", "enable"),
+    ("exporting", "export"),
+    ("extending", "extend"),
+    ("filtering", "filter"),
+    ("finding", "find"),
+    ("generating", "generate"),
+    ("getting", "get"),
+    ("handling", "handle"),
+    ("importing", "import"),
+    ("including", "include"),
+    ("installing", "install"),
+    ("limiting", "limit"),
+    ("listing", "list"),
+    ("loading", "load"),
+    ("making", "make"),
+    ("managing", "manage"),
+    ("migrating", "migrate"),
+    ("modifying", "modify"),
+    ("moving", "move"),
+    ("organizing", "organize"),
+    ("overriding", "override"),
+    ("packaging", "package"),
+    ("preparing", "prepare"),
+    ("preserving", "preserve"),
+    ("preventing", "prevent"),
+    ("publishing", "publish"),
+    ("querying", "query"),
+    ("reading", "read"),
+    ("registering", "register"),
+    ("removing", "remove"),
+    ("renaming", "rename"),
+    ("rendering", "render"),
+    ("replacing", "replace"),
+    ("restoring", "restore"),
+    ("reusing", "reuse"),
+    ("running", "run"),
+    ("saving", "save"),
+    ("selecting", "select"),
+    ("sending", "send"),
+    ("serving", "serve"),
+    ("setting", "set"),
+    ("sharing", "share"),
+    ("signing", "sign"),
+    ("sorting", "sort"),
+    ("specifying", "specify"),
+    ("splitting", "split"),
+    ("starting", "start"),
+    ("stopping", "stop"),
+    ("storing", "store"),
+    ("submitting", "submit"),
+    ("switching", "switch"),
+    ("testing", "test"),
+    ("translating", "translate"),
+    ("troubleshooting", "troubleshoot"),
+    ("updating", "update"),
+    ("upgrading", "upgrade"),
+    ("using", "use"),
+    ("validating", "validate"),
+    ("working", "work"),
+    ("writing", "write"),
+];
+
+/// Auxiliaries a "Why" question inverts ("X must be Y" → "Why must X be Y?").
+const AUXILIARIES: &[&str] = &[
+    "is", "are", "was", "were", "can", "cannot", "must", "should", "will", "would", "may", "might", "does", "do",
+    "did", "has", "have", "could",
+];
+
+/// Leading keywords of a signature that say what kind of object it is.
+const SIGNATURE_KEYWORDS: &[&str] = &[
+    "class ",
+    "exception ",
+    "method ",
+    "classmethod ",
+    "staticmethod ",
+    "abstractmethod ",
+    "async ",
+    "awaitable ",
+    "property ",
+    "attribute ",
+    "data ",
+    "function ",
+    "decorator ",
+    "coroutine ",
+    "field ",
+    "setting ",
+    "module ",
+    "final ",
+    "static ",
+];
+
+/// Sentences of one block, as spans into the document, with their text.
+fn block_sentences<'c>(chunk: &'c Chunk, block: &Block) -> Vec<(Span, &'c str)> {
+    let Some(text) = chunk.text_at(block.span) else { return Vec::new() };
+    brightrun_types::sentences(text)
+        .into_iter()
+        .map(|(offset, sentence)| {
+            let start = block.span.start as usize + offset;
+            (Span::new(start, start + sentence.len()), sentence)
+        })
+        .collect()
+}
+
+/// The body's blocks, each with the index of the heading above it in the
+/// body (None before the first).
+fn body_blocks(chunk: &Chunk) -> impl Iterator<Item = (usize, &Block)> {
+    chunk.blocks.iter().enumerate().filter(move |(_, b)| b.span.start >= chunk.body_start)
+}
+
+/// A heading's text without numbering ("3.4. Locks"), permalink marks or a
+/// trailing colon.
+fn heading_text(chunk: &Chunk, block: &Block) -> Option<String> {
+    let text = chunk.text_at(block.span)?;
+    let numbered = |c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace();
+    let numbering_end = text.find(|c: char| !numbered(c)).unwrap_or(text.len());
+    // Only strip leading numbers when they are numbering (followed by space or '.').
+    let text =
+        if numbering_end > 0 && text[..numbering_end].ends_with([' ', '.']) { &text[numbering_end..] } else { text };
+    let text = text.trim().trim_end_matches(['¶', '#', ':']).trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// The lead of the section a heading opens: the first paragraph after it
+/// (nothing else in between), cut to whole sentences that each pass the
+/// reviewer's checks, at most [`LEAD_SENTENCES`] and [`MAX_ANSWER_WORDS`].
+/// The first sentence must stand alone; later ones may refer back to it
+/// ("It ..."), since it comes with them.
+fn lead_after(chunk: &Chunk, heading_index: usize) -> Option<(Span, String)> {
+    let next = chunk.blocks.get(heading_index + 1)?;
+    if next.kind != BlockKind::Paragraph {
+        return None;
+    }
+    leading_sentences(chunk, next, true)
+}
+
+/// Leading whole sentences of `block` that pass the checks; see [`lead_after`].
+fn leading_sentences(chunk: &Chunk, block: &Block, first_must_stand_alone: bool) -> Option<(Span, String)> {
+    let sentences = block_sentences(chunk, block);
+    let mut taken: Vec<(Span, &str)> = Vec::new();
+    let mut words = 0;
+    for (index, (span, sentence)) in sentences.iter().enumerate() {
+        let count = sentence.split_whitespace().count();
+        let passes = if index == 0 && first_must_stand_alone {
+            prose::stands_alone(sentence)
+        } else {
+            !prose::points_elsewhere(sentence)
+                && !prose::ends_mid_clause(sentence)
+                && !prose::is_changelog_note(sentence)
+                && !prose::has_markup_residue(sentence)
+        };
+        if !passes || words + count > MAX_ANSWER_WORDS || taken.len() == LEAD_SENTENCES {
+            break;
+        }
+        words += count;
+        taken.push((*span, sentence));
+    }
+    let (first, last) = (taken.first()?.0, taken.last()?.0);
+    if words < MIN_ANSWER_WORDS {
+        return None;
+    }
+    let span = Span { start: first.start, end: last.end };
+    Some((span, chunk.text_at(span)?.to_string()))
+}
+
+/// What a signature heading names, if the heading is one: the object's name
+/// with "()" for callables (`os.path.join()`), an option (`--force`), or a
+/// setting or other name written as code (`html_static_path`).
+fn object_name(heading: &str) -> Option<(String, ObjectKind)> {
+    let mut text = heading.trim();
+    for keyword in SIGNATURE_KEYWORDS {
+        if let Some(rest) = text.strip_prefix(keyword) {
+            text = rest.trim_start();
+        }
+    }
+    let text = text.trim_start_matches('@');
+    if text.starts_with('-') {
+        let option = text.split([',', ' ', '=', '[', '<']).next().unwrap_or("");
+        let valid =
+            option.len() >= 2 && option.trim_start_matches('-').chars().all(|c| c.is_alphanumeric() || c == '-');
+        return valid.then(|| (option.to_string(), ObjectKind::Option));
+    }
+    let name_end = text.find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | ':'))).unwrap_or(text.len());
+    let name = text[..name_end].trim_end_matches(['.', ':']);
+    if name.is_empty() || !name.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+        return None;
+    }
+    let rest = text[name_end..].trim_start();
+    let callable = rest.starts_with('(');
+    // Code: an inner `_` or `.`, or camelCase; an all-capitals word
+    // ("DESCRIPTION", "NOTES") is a man page's section title instead.
+    let inner = name.get(1..name.len().saturating_sub(1)).unwrap_or("");
+    let camel = name.chars().zip(name.chars().skip(1)).any(|(a, b)| a.is_lowercase() && b.is_uppercase());
+    let code_like = inner.contains(['_', '.']) || camel;
+    let lone_lowercase_word = rest.is_empty() && name.chars().all(|c| c.is_ascii_lowercase());
+    if callable {
+        return Some((format!("{name}()"), ObjectKind::Callable));
+    }
+    // A bare name is an object only when it looks like code; a signature
+    // with more after it ("Model(**kwargs)" took the branch above) must not
+    // be a sentence-like heading ("Using the cache").
+    if rest.is_empty() && (code_like || lone_lowercase_word) && name.len() >= 3 {
+        return Some((name.to_string(), ObjectKind::Named));
+    }
+    if !rest.is_empty() && code_like && !rest.contains(' ') {
+        return Some((name.to_string(), ObjectKind::Named));
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ObjectKind {
+    Callable,
+    Option,
+    Named,
+}
+
+/// "What does `os.path.join()` do?" answered by the lead of its description.
+pub(crate) fn object_descriptions(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (index, block) in body_blocks(chunk) {
+        if block.kind != BlockKind::Heading {
+            continue;
+        }
+        let Some(heading) = heading_text(chunk, block) else { continue };
+        let Some((name, kind)) = object_name(&heading) else { continue };
+        let Some(next) = chunk.blocks.get(index + 1) else { continue };
+        if next.kind != BlockKind::Paragraph {
+            continue;
+        }
+        // The description's first sentence is about the named object, so it
+        // may open with a verb ("Return the ...") or "If true, ...".
+        let Some((span, answer)) = leading_sentences(chunk, next, false) else { continue };
+        if prose::starts_unresolved(&answer) || prose::leans_on_context(&answer) {
+            continue;
+        }
+        let code = format!("`{name}`");
+        let pick = phrase.pick(TaskType::FactualQa, &name, 3);
+        let question = match (kind, pick) {
+            (ObjectKind::Callable, 0) => format!("What does {code} do?"),
+            (ObjectKind::Callable, 1) => format!("What is {code} used for?"),
+            (ObjectKind::Callable, _) => format!("Explain what {code} does."),
+            (ObjectKind::Option, 0) => format!("What does the {code} option do?"),
+            (ObjectKind::Option, 1) => format!("What is the {code} option for?"),
+            (ObjectKind::Option, _) => format!("Explain the {code} option."),
+            (ObjectKind::Named, 0) => format!("What does {code} do?"),
+            (ObjectKind::Named, 1) => format!("What is {code} for?"),
+            (ObjectKind::Named, _) => format!("Explain what {code} is for."),
+        };
+        out.push(Candidate::single(TaskType::FactualQa, question, answer, vec![span]));
+    }
+    out
+}
+
+/// The section's lead answering its heading made a question: a heading that
+/// is a question, a task ("Creating indexes" → "How do I create
+/// indexes?"), or a topic ("Proxy models" → "What are proxy models?") when
+/// the lead's first sentence names that topic.
+pub(crate) fn section_leads(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (index, block) in body_blocks(chunk) {
+        if block.kind != BlockKind::Heading {
+            continue;
+        }
+        let Some(heading) = heading_text(chunk, block) else { continue };
+        if object_name(&heading).is_some() || prose::has_markup_residue(&heading) {
+            continue;
+        }
+        let Some((span, answer)) = lead_after(chunk, index) else { continue };
+        let Some((question, task)) = heading_question(&heading, &answer, phrase) else { continue };
+        out.push(Candidate::single(task, question, answer, vec![span]));
+    }
+    out
+}
+
+/// The question a heading asks of its section's lead, if it asks one.
+fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(String, TaskType)> {
+    let words: Vec<&str> = heading.split_whitespace().collect();
+    if words.is_empty() || words.len() > 12 || GENERIC_HEADINGS.contains(&heading.to_lowercase().as_str()) {
+        return None;
+    }
+    if heading.ends_with('?') {
+        let well_formed =
+            words.len() >= 3 && heading.starts_with(char::is_uppercase) && !prose::starts_unresolved(heading);
+        return well_formed.then(|| (heading.to_string(), TaskType::FaqAnswer));
+    }
+    let lower_heading = heading.to_lowercase();
+    if let Some(rest) = lower_heading.strip_prefix("how to ") {
+        let rest = &heading[heading.len() - rest.len()..];
+        return Some((format!("How do I {}?", first_person(rest)), TaskType::ProcedureInstruction));
+    }
+    let first = words[0].to_lowercase();
+    if let Some((_, base)) = GERUNDS.iter().find(|(gerund, _)| *gerund == first) {
+        if words.len() < 2 {
+            return None;
+        }
+        let rest = lower_first(&words[1..].join(" "));
+        // The lead must say how: name the action or address the reader.
+        let lead_lower = lead.to_lowercase();
+        let says_how = lead_lower.contains(base)
+            || ["you can", "you need", "you must", "you should", "use ", "run ", "call ", "simply"]
+                .iter()
+                .any(|cue| lead_lower.contains(cue));
+        if !says_how {
+            return None;
+        }
+        let pick = phrase.pick(TaskType::ProcedureInstruction, heading, 2);
+        let question = match pick {
+            0 => format!("How do I {base} {}?", first_person(&rest)),
+            _ => format!("How can I {base} {}?", first_person(&rest)),
+        };
+        return Some((question, TaskType::ProcedureInstruction));
+    }
+    // Another "-ing" opening is a task the list does not know: no topic.
+    if first.ends_with("ing") || heading.contains(['—', '–', '[', '(', ':', '/']) {
+        return None;
+    }
+    // A topic: the lead's first sentence must name it (its last word, the
+    // head noun, singular or plural), or the lead is about something else.
+    let topic = lower_first(heading.trim_start_matches("The ").trim_start_matches("the "));
+    let head = topic.split_whitespace().next_back()?.to_lowercase();
+    let head_stem = head.trim_end_matches('s');
+    let first_sentence = brightrun_types::sentences(lead).first().map(|(_, s)| s.to_lowercase()).unwrap_or_default();
+    if head_stem.len() < 3 || !first_sentence.contains(head_stem) {
+        return None;
+    }
+    // One plain word ("Locks") is a subject only if it is a name or acronym.
+    let specific = words.len() >= 2 || heading.chars().skip(1).any(char::is_uppercase);
+    if !specific || words.iter().any(|w| w.ends_with(',') || *w == "and" || *w == "vs" || *w == "vs.") {
+        return None;
+    }
+    let plural = head.ends_with('s') && !head.ends_with("ss") && !head.ends_with("us") && !head.ends_with("is");
+    let pick = phrase.pick(TaskType::DefinitionQa, heading, 3);
+    let question = match (pick, plural) {
+        (0, false) => format!("What is {}?", with_article(&topic)),
+        (0, true) => format!("What are {topic}?"),
+        (1, _) => format!("Can you explain {}?", with_article_if_of(&topic)),
+        _ if lead.split_whitespace().count() >= 15 => format!("Give me an overview of {}.", with_article_if_of(&topic)),
+        _ => format!("What is {}?", with_article(&topic)),
+    };
+    Some((question, TaskType::SectionSummary))
+}
+
+/// "the X" for a common-noun phrase, the phrase itself for names.
+fn with_article(topic: &str) -> String {
+    if topic.starts_with(char::is_uppercase) || topic.starts_with('`') {
+        topic.to_string()
+    } else {
+        format!("the {topic}")
+    }
+}
+
+/// "the structure of a package" where the topic is a noun with an "of" phrase.
+fn with_article_if_of(topic: &str) -> String {
+    if topic.contains(" of ") { with_article(topic) } else { topic.to_string() }
+}
+
+/// Second person to first ("your project" → "my project"), for a question
+/// the user asks about themself.
+fn first_person(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let (core, tail) = word.split_at(word.trim_end_matches(|c: char| !c.is_alphanumeric()).len());
+            let swapped = match core {
+                "your" => "my",
+                "Your" => "My",
+                "you" => "I",
+                "yourself" => "myself",
+                "yours" => "mine",
+                other => other,
+            };
+            format!("{swapped}{tail}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// "How do I X?" from sentences that state a purpose and the way to it:
+/// "To X, do Y.", "If you want to X, Y.", "Use Z to X.", answered by the
+/// sentence, with the code block it introduces when it ends in a colon.
+pub(crate) fn purposes(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let blocks: Vec<(usize, &Block)> = body_blocks(chunk).collect();
+    for (position, (_, block)) in blocks.iter().enumerate() {
+        if !matches!(block.kind, BlockKind::Paragraph | BlockKind::ListItem) {
+            continue;
+        }
+        let sentences = block_sentences(chunk, block);
+        for (offset, (span, sentence)) in sentences.iter().enumerate() {
+            let Some(goal) = purpose_of(sentence) else { continue };
+            let is_last = offset + 1 == sentences.len();
+            let code = blocks.get(position + 1).map(|(_, b)| *b).filter(|b| b.kind == BlockKind::Code);
+            let (answer, spans) = if sentence.ends_with(':') {
+                // "To create an environment, run:" needs the code that follows.
+                let Some(code) = code.filter(|_| is_last) else { continue };
+                let Some(code_text) = chunk.text_at(code.span) else { continue };
+                if code_text.lines().count() > MAX_CODE_LINES || code_text.contains("```") {
+                    continue;
+                }
+                let language = code.language.as_deref().unwrap_or("");
+                (format!("{sentence}\n\n```{language}\n{code_text}\n```"), vec![*span, code.span])
+            } else {
+                if !prose::stands_alone(sentence) && !opens_with_purpose(sentence) {
+                    continue;
+                }
+                if prose::points_elsewhere(sentence)
+                    || prose::ends_mid_clause(sentence)
+                    || prose::has_markup_residue(sentence)
+                    || prose::leans_on_context(sentence)
+                {
+                    continue;
+                }
+                (sentence.to_string(), vec![*span])
+            };
+            if prose::points_elsewhere(&answer) || prose::has_markup_residue(&answer) {
+                continue;
+            }
+            let pick = phrase.pick(TaskType::ProcedureInstruction, &goal, 3);
+            let question = match pick {
+                0 => format!("How do I {goal}?"),
+                1 => format!("How can I {goal}?"),
+                _ => format!("What should I do to {goal}?"),
+            };
+            out.push(Candidate::single(TaskType::ProcedureInstruction, question, answer, spans));
+        }
+    }
+    out
+}
+
+/// Whether a sentence opens with its purpose clause ("To X, ...").
+fn opens_with_purpose(sentence: &str) -> bool {
+    purpose_of(sentence).is_some()
+}
+
+/// The goal a sentence states, in the first person: "To change the
+/// server's port, pass it ..." → "change the server's port".
+fn purpose_of(sentence: &str) -> Option<String> {
+    let (goal, rest) = if let Some(rest) = sentence.strip_prefix("To ") {
+        rest.split_once(", ")?
+    } else {
+        let lower = sentence.to_lowercase();
+        let prefix = ["if you want to ", "if you need to ", "if you'd like to ", "if you wish to ", "in order to "]
+            .into_iter()
+            .find(|p| lower.starts_with(p))?;
+        sentence.get(prefix.len()..)?.split_once(", ")?
+    };
+    let goal_words: Vec<&str> = goal.split_whitespace().collect();
+    // "To X, run:" introduces code; otherwise the way to X must be said.
+    let introduces_code = rest.ends_with(':');
+    if !(2..=14).contains(&goal_words.len()) || (!introduces_code && rest.split_whitespace().count() < 3) {
+        return None;
+    }
+    // The goal must name what it acts on: "To do this" or "To use it" does not.
+    const VAGUE: &[&str] = &["this", "that", "it", "them", "these", "those", "so", "such", "above", "following"];
+    if goal_words
+        .iter()
+        .any(|w| VAGUE.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase().as_str()))
+    {
+        return None;
+    }
+    let first = goal_words[0];
+    let adverb =
+        first.ends_with("ly") || ["instead", "also", "just", "only", "then", "still", "even", "first"].contains(&first);
+    if adverb || !first.chars().all(|c| c.is_ascii_lowercase()) || first.ends_with("ing") || first.ends_with("ed") {
+        return None;
+    }
+    if prose::unbalanced(goal) || goal.contains(['"', ':', ';']) || prose::has_markup_residue(goal) {
+        return None;
+    }
+    Some(first_person(goal))
+}
+
+/// "What is a proxy model?" from a defining sentence whose subject is the
+/// term ("A proxy model is ...", "`numfig` is ..."), when the term is
+/// specific: a phrase, a name, code, or the section's own subject.
+pub(crate) fn definitions(
+    chunk: &Chunk,
+    analysis: &Analysis,
+    phrase: &Phrasing,
+    in_body: impl Fn(&Span) -> bool,
+) -> Vec<Candidate> {
+    let section = phrase.section.to_lowercase();
+    let mut out = Vec::new();
+    for definition in analysis.definitions.iter().filter(|d| in_body(&d.span)) {
+        let Some(sentence) = chunk.text_at(definition.span) else { continue };
+        let term = definition.term.trim();
+        let Some(article) = subject_article(sentence, term) else { continue };
+        let after = sentence[sentence.find(term).map_or(0, |at| at + term.len())..].trim_start();
+        let plural = after.starts_with("are ");
+        if !(after.starts_with("is ") || plural || after.starts_with("refers to ") || after.starts_with("means ")) {
+            continue;
+        }
+        let meaning = after.split_once(' ').map_or("", |(_, rest)| rest);
+        let defines = ["a ", "an ", "the ", "one of ", "used to ", "used for ", "defined as ", "a way "]
+            .iter()
+            .any(|start| meaning.starts_with(start))
+            || after.starts_with("refers to ")
+            || after.starts_with("means ");
+        if !defines || term.split_whitespace().next().is_some_and(|w| w.to_lowercase().ends_with("ing")) {
+            continue;
+        }
+        let specific = term.contains(' ')
+            || term.chars().skip(1).any(char::is_uppercase)
+            || term.contains(['_', '.', '-', '`'])
+            || section.contains(&term.to_lowercase());
+        if !specific || term.split_whitespace().count() > 6 || !prose::stands_alone(sentence) {
+            continue;
+        }
+        if sentence.split_whitespace().count() < MIN_ANSWER_WORDS || sentence.split_whitespace().count() > 70 {
+            continue;
+        }
+        // A term opening its sentence is capitalised by position only,
+        // unless the chunk writes it so mid-sentence too ("the Falcot Corp").
+        let proper = chunk.text.contains(&format!(" {term}")) || term.chars().skip(1).any(char::is_uppercase);
+        let term_as_written = if article.is_empty() && !proper { lower_first(term) } else { term.to_string() };
+        let term_in_question =
+            if article.is_empty() { term_as_written.clone() } else { format!("{article} {term_as_written}") };
+        let named = &term_in_question;
+        let pick = phrase.pick(TaskType::DefinitionQa, term, 3);
+        let question = match (pick, plural) {
+            (0, false) => format!("What is {named}?"),
+            (0, true) => format!("What are {named}?"),
+            (1, _) => format!("What does \"{term_as_written}\" mean?"),
+            _ => format!("Define {named}."),
+        };
+        out.push(Candidate::single(TaskType::DefinitionQa, question, String::new(), vec![definition.span]));
+    }
+    out
+}
+
+/// The article before `term` when the sentence opens with it ("A", "An",
+/// "The", or "" when it opens with the term itself); None when the term is
+/// not the sentence's subject.
+fn subject_article<'s>(sentence: &'s str, term: &str) -> Option<&'s str> {
+    let sentence = sentence.trim_start_matches('`');
+    if sentence.starts_with(term) || sentence.to_lowercase().starts_with(&term.to_lowercase()) {
+        return Some("");
+    }
+    for article in ["A ", "An ", "The "] {
+        if let Some(rest) = sentence.strip_prefix(article)
+            && rest.to_lowercase().starts_with(&term.to_lowercase())
+        {
+            let article = article.trim();
+            return Some(if article == "The" {
+                "the"
+            } else if article == "An" {
+                "an"
+            } else {
+                "a"
+            });
+        }
+    }
+    None
+}
+
+/// "Why must X be Y?" from "X must be Y because Z.": the premise's subject
+/// is named (not a pronoun), comes first, and an auxiliary follows it, so
+/// the question is the premise with subject and auxiliary inverted.
+pub(crate) fn reasons(
+    chunk: &Chunk,
+    analysis: &Analysis,
+    phrase: &Phrasing,
+    in_body: impl Fn(&Span) -> bool,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for reasoning in analysis.reasoning.iter().filter(|r| in_body(&r.span) && r.kind == ReasoningKind::Cause) {
+        let Some(sentence) = chunk.text_at(reasoning.span) else { continue };
+        if !prose::stands_alone(sentence) || !sentence.starts_with(reasoning.premise.trim()) {
+            continue;
+        }
+        let premise = reasoning.premise.trim().trim_end_matches(',').trim();
+        let Some(question) = why_question(premise) else { continue };
+        if reasoning.explanation.split_whitespace().count() < 4 {
+            continue;
+        }
+        let _ = phrase;
+        out.push(Candidate::single(TaskType::ReasoningWhy, question, String::new(), vec![reasoning.span]));
+    }
+    out
+}
+
+/// "X must be Y" → "Why must X be Y?"; None unless a named subject of one to
+/// six words is followed by an auxiliary.
+fn why_question(premise: &str) -> Option<String> {
+    if premise.contains([',', ';', ':', '(', '"']) || premise.contains(" and ") || prose::starts_unresolved(premise) {
+        return None;
+    }
+    let words: Vec<&str> = premise.split_whitespace().collect();
+    let aux_at = words.iter().position(|w| AUXILIARIES.contains(&w.to_lowercase().as_str()))?;
+    if !(1..=6).contains(&aux_at) || words.len() < aux_at + 3 {
+        return None;
+    }
+    let subject_words = &words[..aux_at];
+    // A subject opening with a subordinator or verb is no subject.
+    let opener = subject_words[0].to_lowercase();
+    if opener.ends_with("ly")
+        || ["sometimes", "often", "always", "never", "now", "then", "here", "note"].contains(&opener.as_str())
+    {
+        return None;
+    }
+    if ["if", "when", "while", "once", "after", "before", "since", "as", "in", "on", "for", "by", "with", "you", "i"]
+        .contains(&opener.as_str())
+    {
+        return None;
+    }
+    let aux = words[aux_at].to_lowercase();
+    let rest = words[aux_at + 1..].join(" ");
+    let subject = lower_first(&subject_words.join(" "));
+    let (aux, rest) = match aux.as_str() {
+        "cannot" => ("can't".to_string(), rest),
+        _ => (aux, rest),
+    };
+    let rest = rest.trim_end_matches(['.', '!']);
+    Some(format!("Why {aux} {subject} {rest}?"))
+}
+
+/// Verbs that state what a named piece of code does, with their base form
+/// for the question ("`git stash list` shows ..." → "What does `git stash
+/// list` show?").
+const CODE_VERBS: &[(&str, &str)] = &[
+    ("accepts", "accept"),
+    ("adds", "add"),
+    ("builds", "build"),
+    ("calls", "call"),
+    ("checks", "check"),
+    ("contains", "contain"),
+    ("controls", "control"),
+    ("converts", "convert"),
+    ("creates", "create"),
+    ("defines", "define"),
+    ("deletes", "delete"),
+    ("describes", "describe"),
+    ("determines", "determine"),
+    ("disables", "disable"),
+    ("displays", "display"),
+    ("enables", "enable"),
+    ("generates", "generate"),
+    ("holds", "hold"),
+    ("includes", "include"),
+    ("lists", "list"),
+    ("prevents", "prevent"),
+    ("prints", "print"),
+    ("provides", "provide"),
+    ("raises", "raise"),
+    ("reads", "read"),
+    ("removes", "remove"),
+    ("requires", "require"),
+    ("returns", "return"),
+    ("runs", "run"),
+    ("saves", "save"),
+    ("sends", "send"),
+    ("sets", "set"),
+    ("shows", "show"),
+    ("specifies", "specify"),
+    ("starts", "start"),
+    ("stores", "store"),
+    ("supports", "support"),
+    ("takes", "take"),
+    ("writes", "write"),
+];
+
+/// Whether a word is written as code: in backticks, a call, an option, a
+/// dotted or snake_case name, or camelCase.
+fn is_code_token(word: &str) -> bool {
+    let core = word.trim_matches(|c: char| matches!(c, ',' | ';' | '"' | '\'' | '“' | '”'));
+    let inner = core.get(1..core.len().saturating_sub(1)).unwrap_or("");
+    core.starts_with('`')
+        || core.ends_with("()")
+        || (core.starts_with("--") && core.len() > 3)
+        || (inner.contains(['_', '.']) && !inner.contains(".."))
+        || core.chars().zip(core.chars().skip(1)).any(|(a, b)| a.is_lowercase() && b.is_uppercase())
+}
+
+/// "What does `X` return?" from a sentence whose subject names code and
+/// whose verb says what it does; answered by the sentence.
+pub(crate) fn code_facts(chunk: &Chunk, analysis: &Analysis, in_body: impl Fn(&Span) -> bool) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for claim in analysis.claims.iter().filter(|c| in_body(&c.span)) {
+        let Some(sentence) = chunk.text_at(claim.span) else { continue };
+        if !prose::stands_alone(sentence) || sentence.split_whitespace().count() < MIN_ANSWER_WORDS {
+            continue;
+        }
+        let words: Vec<&str> = sentence.split_whitespace().collect();
+        let Some(verb_at) = words.iter().take(8).position(|w| CODE_VERBS.iter().any(|(v, _)| v == w)) else {
+            continue;
+        };
+        let subject = &words[..verb_at];
+        let opener = subject.first().map(|w| w.to_lowercase()).unwrap_or_default();
+        let named_subject = !subject.is_empty()
+            && subject.len() <= 6
+            && subject.iter().any(|w| is_code_token(w))
+            && !subject.iter().any(|w| w.ends_with(',') || w.contains(['(', ')']) && !w.ends_with("()"))
+            && !["if", "when", "while", "once", "after", "before", "since", "as", "in", "on", "for", "by", "with"]
+                .contains(&opener.as_str());
+        if !named_subject {
+            continue;
+        }
+        let Some((_, base)) = CODE_VERBS.iter().find(|(v, _)| *v == words[verb_at]) else { continue };
+        let subject_text = lower_first(&subject.join(" "));
+        out.push(Candidate::single(
+            TaskType::FactualQa,
+            format!("What does {subject_text} {base}?"),
+            String::new(),
+            vec![claim.span],
+        ));
+    }
+    out
+}
+
+/// "What does the `--keep-index` option do?" from a labelled list entry
+/// ("--keep-index, --no-keep-index: Keep the index ..." or
+/// "`html_static_path`: A list of paths ..."), answered by its description.
+pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (_, block) in body_blocks(chunk) {
+        if block.kind != BlockKind::ListItem {
+            continue;
+        }
+        let Some(text) = chunk.text_at(block.span) else { continue };
+        let Some((label, description)) = text.split_once(": ") else { continue };
+        let first_label = label.split(", ").next().unwrap_or(label).trim().trim_matches('`');
+        let Some((name, kind)) = object_name(first_label) else { continue };
+        if label.split_whitespace().count() > 6 {
+            continue;
+        }
+        let Some(offset) = text.len().checked_sub(description.len()) else { continue };
+        let start = block.span.start as usize + offset;
+        let description_span = Span::new(start, start + description.len());
+        let sentences = brightrun_types::sentences(description);
+        let mut end = 0;
+        let mut words = 0;
+        for (at, sentence) in sentences.iter().take(LEAD_SENTENCES) {
+            let count = sentence.split_whitespace().count();
+            let clean = !prose::points_elsewhere(sentence)
+                && !prose::ends_mid_clause(sentence)
+                && !prose::has_markup_residue(sentence)
+                && !prose::is_changelog_note(sentence);
+            if !clean || words + count > MAX_ANSWER_WORDS {
+                break;
+            }
+            words += count;
+            end = at + sentence.len();
+        }
+        if words < 6 || end == 0 {
+            continue;
+        }
+        let span = Span::new(description_span.start as usize, description_span.start as usize + end);
+        let Some(answer) = chunk.text_at(span) else { continue };
+        if prose::starts_unresolved(answer) || prose::leans_on_context(answer) {
+            continue;
+        }
+        let code = format!("`{name}`");
+        let pick = phrase.pick(TaskType::FactualQa, &name, 2);
+        let question = match (kind, pick) {
+            (ObjectKind::Option, 0) => format!("What does the {code} option do?"),
+            (ObjectKind::Option, _) => format!("What is the {code} option for?"),
+            (_, 0) => format!("What does {code} do?"),
+            (_, _) => format!("What is {code} for?"),
+        };
+        out.push(Candidate::single(TaskType::FactualQa, question, answer.to_string(), vec![span]));
+    }
+    out
+}
