@@ -587,11 +587,19 @@ fn print_summary(report: &RunReport, options: &RunOptions) {
         eprintln!("dropped: {}", dropped.join(", "));
     }
     if let Some(quality) = &report.quality {
+        let reviewed_out: usize = brightrun_types::judged::REVIEW_REASONS
+            .iter()
+            .filter_map(|reason| counts.dropped.get(reason.as_str()))
+            .sum();
         eprintln!(
-            "fidelity: {:.1} % of pairs faithful, mean {:.3} over exported pairs",
-            quality.faithful_share * 100.0,
-            quality.mean_fidelity
+            "checks: {} of {} pairs reaching validate passed and were exported; the reviewer's checks dropped {} \
+             (answers are source text: mean fidelity {:.3})",
+            quality.pairs_exported, quality.pairs_checked, reviewed_out, quality.mean_fidelity
         );
+        match brightrun_types::judged::LATEST {
+            Some(judged) => eprintln!("judged: {}", judged.line()),
+            None => eprintln!("judged: no blind-judging round is on record for this generator"),
+        }
     }
     if report.cache.enabled {
         let (hits, misses) =

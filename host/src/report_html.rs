@@ -113,8 +113,8 @@ pub fn render(report: &RunReport) -> String {
         ("pairs exported", counts.pairs_exported.to_string()),
     ];
     if let Some(quality) = &report.quality {
-        stats.push(("faithful", format!("{:.1} %", quality.faithful_share * 100.0)));
-        stats.push(("mean fidelity", format!("{:.3}", quality.mean_fidelity)));
+        stats.push(("passed validate's checks", format!("{} of {}", quality.pairs_exported, quality.pairs_checked)));
+        stats.push(("mean fidelity (grounding)", format!("{:.3}", quality.mean_fidelity)));
         stats.push(("mean tokens", format!("{:.0}", quality.mean_tokens)));
         stats.push(("repaired", quality.repaired.to_string()));
         stats.push(("question bodies", quality.question_templates.to_string()));
@@ -125,6 +125,9 @@ pub fn render(report: &RunReport) -> String {
         let _ = write!(body, "<div><b>{}</b>{}</div>", escape(&value), escape(label));
     }
     body.push_str("</div>");
+    let judged = brightrun_types::judged::LATEST
+        .map_or_else(|| "no blind-judging round is on record for this generator".to_string(), |j| j.line());
+    let _ = write!(body, "<p><b>Judged:</b> {}</p>", escape(&judged));
 
     if !counts.dropped.is_empty() {
         body.push_str("<h2>Dropped</h2><table><tr><th>reason</th><th>pairs</th></tr>");

@@ -11,6 +11,7 @@ mod contract;
 mod formats;
 mod llm;
 mod loaders;
+mod pair_quality;
 mod serve;
 mod spin;
 mod stages;

@@ -330,7 +330,7 @@ fn a_stage_that_traps_fails_its_chunk_alone_and_the_job_finishes() {
     for (name, error) in ["hoards.md", "panics.md"].iter().zip(&errors) {
         assert!(error.starts_with(&format!("{name}: chunk 0: analyze: limit-exceeded")), "{error}");
     }
-    assert!(job["counts"]["pairs_exported"].as_u64().unwrap_or(0) > 20, "the good document's pairs are kept");
+    assert!(job["counts"]["pairs_exported"].as_u64().unwrap_or(0) > 5, "the good document's pairs are kept");
 }
 
 /// A one-file HTTP server answering every request with `body`.

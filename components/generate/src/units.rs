@@ -256,7 +256,9 @@ fn body_blocks(chunk: &Chunk) -> impl Iterator<Item = (usize, &Block)> {
 /// A heading's text without numbering ("3.4. Locks"), permalink marks or a
 /// trailing colon.
 fn heading_text(chunk: &Chunk, block: &Block) -> Option<String> {
-    let text = chunk.text_at(block.span)?;
+    let text = chunk
+        .text_at(block.span)?
+        .trim_start_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '`' && c != '[' && c != '_');
     let numbered = |c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace();
     let numbering_end = text.find(|c: char| !numbered(c)).unwrap_or(text.len());
     // Only strip leading numbers when they are numbering (followed by space or '.').
@@ -331,7 +333,8 @@ fn object_name(heading: &str) -> Option<(String, ObjectKind)> {
         return None;
     }
     let rest = text[name_end..].trim_start();
-    let callable = rest.starts_with('(');
+    // "(path, *paths)" lists parameters; "(CSS length)" is a gloss.
+    let callable = rest.starts_with('(') && parameters_only(rest);
     // Code: an inner `_` or `.`, or camelCase; an all-capitals word
     // ("DESCRIPTION", "NOTES") is a man page's section title instead.
     let inner = name.get(1..name.len().saturating_sub(1)).unwrap_or("");
@@ -351,6 +354,110 @@ fn object_name(heading: &str) -> Option<(String, ObjectKind)> {
         return Some((name.to_string(), ObjectKind::Named));
     }
     None
+}
+
+/// Whether a parenthesised tail holds only parameters: each comma-separated
+/// part one token (with `*`, `=default`, `/`, `[`).
+fn parameters_only(tail: &str) -> bool {
+    let Some(inside) = tail.strip_prefix('(').and_then(|t| t.split(')').next()) else { return false };
+    inside.trim().is_empty()
+        || inside.split(',').all(|part| {
+            let part = part.trim();
+            !part.is_empty() && part.split_whitespace().count() == 1
+                || part.split_once('=').is_some_and(|(name, _)| name.split_whitespace().count() == 1)
+        })
+}
+
+/// Where an object is documented, as its question names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Context {
+    /// An enclosing class: "`LogoutView.next_page`".
+    Owner(String),
+    /// The command a manual page documents: "the `-q` option of sphinx-build".
+    Command(String),
+    /// The document or section: "in Docutils Configuration".
+    Topic(String),
+}
+
+/// The headings above the block at `index`, nearest first: body headings
+/// before it at a shallower level, then the chunk's section path.
+fn ancestors(chunk: &Chunk, index: usize) -> Vec<String> {
+    let level = chunk.blocks.get(index).filter(|b| b.kind == BlockKind::Heading).map_or(u8::MAX, |b| b.level);
+    let mut out = Vec::new();
+    let mut ceiling = level;
+    for block in chunk.blocks[..index.min(chunk.blocks.len())].iter().rev() {
+        if block.kind == BlockKind::Heading && block.level < ceiling && block.span.start >= chunk.body_start {
+            ceiling = block.level;
+            if let Some(text) = heading_text(chunk, block) {
+                out.push(text);
+            }
+        }
+    }
+    out.extend(chunk.section_path.iter().rev().cloned());
+    out
+}
+
+/// The context an object's question names, or None when the chunk says
+/// nothing about where the object lives (then the question would be bare).
+fn object_context(chunk: &Chunk, index: usize, kind: ObjectKind) -> Option<Context> {
+    let ancestors = ancestors(chunk, index);
+    for ancestor in &ancestors {
+        let trimmed = ancestor.trim();
+        if let Some(class) = trimmed.strip_prefix("class ").or_else(|| trimmed.strip_prefix("exception ")) {
+            let name: String = class.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
+            if !name.is_empty() {
+                return Some(Context::Owner(name.rsplit('.').next().unwrap_or(&name).to_string()));
+            }
+        }
+    }
+    let title = chunk.section_path.first().map(|t| t.trim().trim_end_matches("(1)").trim().to_string())?;
+    let command_like = !title.is_empty()
+        && !title.contains(' ')
+        && title.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+    if command_like {
+        return Some(Context::Command(title));
+    }
+    let _ = kind;
+    let usable = |heading: &str| {
+        let words = heading.split_whitespace().count();
+        (1..=6).contains(&words)
+            && object_name(heading).is_none()
+            && !GENERIC_HEADINGS.contains(&heading.to_lowercase().as_str())
+            && !heading.contains(['[', ']', '(', ':'])
+            && !prose::has_markup_residue(heading)
+    };
+    if usable(&title) {
+        return Some(Context::Topic(title));
+    }
+    ancestors.into_iter().find(|a| usable(a)).map(Context::Topic)
+}
+
+/// The question about an object, naming where it lives.
+fn object_question(name: &str, kind: ObjectKind, context: &Context, pick: usize) -> String {
+    let code = format!("`{name}`");
+    match (kind, context, pick % 2) {
+        (ObjectKind::Option, Context::Command(command), 0) => format!("What does the {code} option of {command} do?"),
+        (ObjectKind::Option, Context::Command(command), _) => format!("What is the {code} option of {command} for?"),
+        (ObjectKind::Option, Context::Owner(owner), _) => format!("What does the {code} option of `{owner}` do?"),
+        (ObjectKind::Option, Context::Topic(topic), _) => format!("In {topic}, what does the {code} option do?"),
+        (_, Context::Owner(owner), 0) => format!("What does `{owner}.{name}` do?"),
+        (_, Context::Owner(owner), _) => format!("What is `{owner}.{name}` for?"),
+        (_, Context::Command(command), 0) => format!("What does {code} do in {command}?"),
+        (_, Context::Command(command), _) => format!("What is {code} for in {command}?"),
+        (ObjectKind::Callable, Context::Topic(topic), 0) => format!("In {topic}, what does {code} do?"),
+        (ObjectKind::Callable, Context::Topic(topic), _) => format!("What is {code} used for in {topic}?"),
+        (_, Context::Topic(topic), 0) => format!("In {topic}, what does {code} do?"),
+        (_, Context::Topic(topic), _) => format!("In {topic}, what is {code} for?"),
+    }
+}
+
+/// Whether a description's first sentence describes its object: it may open
+/// with a verb ("Return the ...") or a noun phrase ("The URL to ..."), not
+/// with a gerund subject or a subordinate clause about something else.
+fn describes_object(answer: &str) -> bool {
+    let first = answer.split_whitespace().next().unwrap_or("").to_lowercase();
+    let subordinate = ["although", "because", "since", "while", "unlike", "as", "in", "for", "due", "with"];
+    !first.ends_with("ing") && !subordinate.contains(&first.as_str())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,22 +483,12 @@ pub(crate) fn object_descriptions(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candi
         // The description's first sentence is about the named object, so it
         // may open with a verb ("Return the ...") or "If true, ...".
         let Some((span, answer)) = leading_sentences(chunk, next, false) else { continue };
-        if prose::starts_unresolved(&answer) || prose::leans_on_context(&answer) {
+        if prose::starts_unresolved(&answer) || prose::leans_on_context(&answer) || !describes_object(&answer) {
             continue;
         }
-        let code = format!("`{name}`");
-        let pick = phrase.pick(TaskType::FactualQa, &name, 3);
-        let question = match (kind, pick) {
-            (ObjectKind::Callable, 0) => format!("What does {code} do?"),
-            (ObjectKind::Callable, 1) => format!("What is {code} used for?"),
-            (ObjectKind::Callable, _) => format!("Explain what {code} does."),
-            (ObjectKind::Option, 0) => format!("What does the {code} option do?"),
-            (ObjectKind::Option, 1) => format!("What is the {code} option for?"),
-            (ObjectKind::Option, _) => format!("Explain the {code} option."),
-            (ObjectKind::Named, 0) => format!("What does {code} do?"),
-            (ObjectKind::Named, 1) => format!("What is {code} for?"),
-            (ObjectKind::Named, _) => format!("Explain what {code} is for."),
-        };
+        let Some(context) = object_context(chunk, index, kind) else { continue };
+        let pick = phrase.pick(TaskType::FactualQa, &name, 2);
+        let question = object_question(&name, kind, &context, pick);
         out.push(Candidate::single(TaskType::FactualQa, question, answer, vec![span]));
     }
     out
@@ -409,6 +506,12 @@ pub(crate) fn section_leads(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> 
         }
         let Some(heading) = heading_text(chunk, block) else { continue };
         if object_name(&heading).is_some() || prose::has_markup_residue(&heading) {
+            continue;
+        }
+        // A section under "Compatibility" or "Notes" qualifies its parent;
+        // its lead is no overview of its own heading.
+        const QUALIFYING: &[&str] = &["compatibility", "history", "notes", "release notes", "changes", "see also"];
+        if ancestors(chunk, index).iter().any(|a| QUALIFYING.contains(&a.trim().to_lowercase().as_str())) {
             continue;
         }
         let Some((span, answer)) = lead_after(chunk, index) else { continue };
@@ -442,10 +545,9 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
         let rest = lower_first(&words[1..].join(" "));
         // The lead must say how: name the action or address the reader.
         let lead_lower = lead.to_lowercase();
-        let says_how = lead_lower.contains(base)
-            || ["you can", "you need", "you must", "you should", "use ", "run ", "call ", "simply"]
-                .iter()
-                .any(|cue| lead_lower.contains(cue));
+        let says_how = lead_lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| word.starts_with(base) && word.len() <= base.len() + 3);
         if !says_how {
             return None;
         }
@@ -470,18 +572,25 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
         return None;
     }
     // One plain word ("Locks") is a subject only if it is a name or acronym.
-    let specific = words.len() >= 2 || heading.chars().skip(1).any(char::is_uppercase);
+    let specific = topic.split_whitespace().count() >= 2 || heading.chars().skip(1).any(char::is_uppercase);
     if !specific || words.iter().any(|w| w.ends_with(',') || *w == "and" || *w == "vs" || *w == "vs.") {
         return None;
     }
     let plural = head.ends_with('s') && !head.ends_with("ss") && !head.ends_with("us") && !head.ends_with("is");
-    let pick = phrase.pick(TaskType::DefinitionQa, heading, 3);
-    let question = match (pick, plural) {
-        (0, false) => format!("What is {}?", with_article(&topic)),
-        (0, true) => format!("What are {topic}?"),
-        (1, _) => format!("Can you explain {}?", with_article_if_of(&topic)),
-        _ if lead.split_whitespace().count() >= 15 => format!("Give me an overview of {}.", with_article_if_of(&topic)),
-        _ => format!("What is {}?", with_article(&topic)),
+    // "What is X?" only when the lead defines X ("X is a ..."); otherwise an
+    // overview, and only of a lead of two sentences or more.
+    let opening = first_sentence.trim_start_matches("the ").trim_start_matches("a ").trim_start_matches("an ");
+    let defines = (opening.starts_with(head_stem) || opening.starts_with(&topic.to_lowercase()))
+        && [" is ", " are "].iter().any(|copula| opening.contains(copula));
+    let sentences = brightrun_types::sentences(lead).len();
+    let named = if plural || topic.starts_with(char::is_uppercase) { topic.clone() } else { with_article(&topic) };
+    let pick = phrase.pick(TaskType::DefinitionQa, heading, 2);
+    let question = match (defines, pick) {
+        (true, _) if plural => format!("What are {topic}?"),
+        (true, _) => format!("What is {named}?"),
+        (false, _) if sentences < 2 => return None,
+        (false, 0) => format!("Give me an overview of {named}."),
+        (false, _) => format!("Can you explain {named}?"),
     };
     Some((question, TaskType::SectionSummary))
 }
@@ -493,11 +602,6 @@ fn with_article(topic: &str) -> String {
     } else {
         format!("the {topic}")
     }
-}
-
-/// "the structure of a package" where the topic is a noun with an "of" phrase.
-fn with_article_if_of(topic: &str) -> String {
-    if topic.contains(" of ") { with_article(topic) } else { topic.to_string() }
 }
 
 /// Second person to first ("your project" → "my project"), for a question
@@ -521,7 +625,8 @@ fn first_person(text: &str) -> String {
 }
 
 /// "How do I X?" from sentences that state a purpose and the way to it:
-/// "To X, do Y.", "If you want to X, Y.", "Use Z to X.", answered by the
+/// "To X, do Y.", "If you want to X, Y.", "You can X by Y-ing.", "Use Z to
+/// X.", answered by the
 /// sentence, with the code block it introduces when it ends in a colon.
 pub(crate) fn purposes(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -582,6 +687,20 @@ fn opens_with_purpose(sentence: &str) -> bool {
 fn purpose_of(sentence: &str) -> Option<String> {
     let (goal, rest) = if let Some(rest) = sentence.strip_prefix("To ") {
         rest.split_once(", ")?
+    } else if let Some(rest) = sentence.strip_prefix("You can ") {
+        // "You can X by Y-ing ..." says how; "You can X." alone does not.
+        let (goal, way) = rest.split_once(" by ")?;
+        if !way.split_whitespace().next().is_some_and(|w| w.ends_with("ing")) || goal.contains(',') {
+            return None;
+        }
+        (goal, way)
+    } else if let Some(rest) = sentence.strip_prefix("Use ") {
+        // "Use `git stash` to record ..." names the tool, then the goal.
+        let (tool, goal) = rest.split_once(" to ")?;
+        if tool.split_whitespace().count() > 5 || tool.contains(',') {
+            return None;
+        }
+        (goal.trim_end_matches('.'), tool)
     } else {
         let lower = sentence.to_lowercase();
         let prefix = ["if you want to ", "if you need to ", "if you'd like to ", "if you wish to ", "in order to "]
@@ -592,7 +711,59 @@ fn purpose_of(sentence: &str) -> Option<String> {
     let goal_words: Vec<&str> = goal.split_whitespace().collect();
     // "To X, run:" introduces code; otherwise the way to X must be said.
     let introduces_code = rest.ends_with(':');
-    if !(2..=14).contains(&goal_words.len()) || (!introduces_code && rest.split_whitespace().count() < 3) {
+    if !(2..=14).contains(&goal_words.len()) || (!introduces_code && rest.split_whitespace().count() < 2) {
+        return None;
+    }
+    // "To X, which ..." is a clipped fragment, not a purpose and a way.
+    let rest_opener = rest.split_whitespace().next().unwrap_or("").to_lowercase();
+    if ["which", "that", "who", "whose", "where", "when", "and", "or", "but", "as", "so"]
+        .contains(&rest_opener.as_str())
+    {
+        return None;
+    }
+    // A goal whose object is a bare generic noun ("reduce the overhead",
+    // "install dependencies") leans on what came before.
+    const GENERIC_OBJECTS: &[&str] = &[
+        "overhead",
+        "problem",
+        "problems",
+        "issue",
+        "issues",
+        "dependencies",
+        "changes",
+        "results",
+        "data",
+        "file",
+        "files",
+        "value",
+        "values",
+        "output",
+        "behavior",
+        "behaviour",
+        "process",
+        "error",
+        "errors",
+        "things",
+        "information",
+        "details",
+        "settings",
+        "options",
+        "contents",
+        "work",
+        "system",
+        "code",
+        "documentation",
+        "performance",
+        "space",
+        "time",
+        "way",
+        "ones",
+        "one",
+    ];
+    let last =
+        goal_words.last().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).unwrap_or_default();
+    let named = goal_words.iter().any(|w| is_code_token(w) || w.chars().next().is_some_and(char::is_uppercase));
+    if GENERIC_OBJECTS.contains(&last.as_str()) && !named {
         return None;
     }
     // The goal must name what it acts on: "To do this" or "To use it" does not.
@@ -651,21 +822,48 @@ pub(crate) fn definitions(
         if !specific || term.split_whitespace().count() > 6 || !prose::stands_alone(sentence) {
             continue;
         }
-        if sentence.split_whitespace().count() < MIN_ANSWER_WORDS || sentence.split_whitespace().count() > 70 {
+        if sentence.split_whitespace().count() < 10 || sentence.split_whitespace().count() > 70 {
             continue;
         }
         // A term opening its sentence is capitalised by position only,
         // unless the chunk writes it so mid-sentence too ("the Falcot Corp").
         let proper = chunk.text.contains(&format!(" {term}")) || term.chars().skip(1).any(char::is_uppercase);
         let term_as_written = if article.is_empty() && !proper { lower_first(term) } else { term.to_string() };
+        // "the user_dic option": a term ending in a kind noun needs its article.
+        const KIND_NOUNS: &[&str] = &[
+            "option",
+            "setting",
+            "parameter",
+            "argument",
+            "attribute",
+            "function",
+            "method",
+            "class",
+            "variable",
+            "value",
+            "field",
+            "file",
+            "directory",
+            "command",
+            "flag",
+            "module",
+            "key",
+            "directive",
+            "role",
+            "clause",
+        ];
+        let kind_noun = term.split_whitespace().next_back().is_some_and(|w| KIND_NOUNS.contains(&w));
+        let article =
+            if article.is_empty() && kind_noun && term.split_whitespace().count() >= 2 { "the" } else { article };
         let term_in_question =
             if article.is_empty() { term_as_written.clone() } else { format!("{article} {term_as_written}") };
         let named = &term_in_question;
-        let pick = phrase.pick(TaskType::DefinitionQa, term, 3);
+        let pick = phrase.pick(TaskType::DefinitionQa, term, 2);
+        let means = after.starts_with("refers to ") || after.starts_with("means ");
         let question = match (pick, plural) {
+            _ if means => format!("What does \"{term_as_written}\" mean?"),
             (0, false) => format!("What is {named}?"),
             (0, true) => format!("What are {named}?"),
-            (1, _) => format!("What does \"{term_as_written}\" mean?"),
             _ => format!("Define {named}."),
         };
         out.push(Candidate::single(TaskType::DefinitionQa, question, String::new(), vec![definition.span]));
@@ -746,6 +944,14 @@ fn why_question(premise: &str) -> Option<String> {
     if ["if", "when", "while", "once", "after", "before", "since", "as", "in", "on", "for", "by", "with", "you", "i"]
         .contains(&opener.as_str())
     {
+        return None;
+    }
+    // "also", "too", "either": the premise continues an earlier point.
+    let continues = words.iter().any(|w| {
+        ["also", "too", "either", "even", "still", "again", "other", "another", "likewise"]
+            .contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase().as_str())
+    });
+    if continues {
         return None;
     }
     let aux = words[aux_at].to_lowercase();
@@ -857,7 +1063,7 @@ pub(crate) fn code_facts(chunk: &Chunk, analysis: &Analysis, in_body: impl Fn(&S
 /// "`html_static_path`: A list of paths ..."), answered by its description.
 pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> {
     let mut out = Vec::new();
-    for (_, block) in body_blocks(chunk) {
+    for (index, block) in body_blocks(chunk) {
         if block.kind != BlockKind::ListItem {
             continue;
         }
@@ -865,7 +1071,10 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         let Some((label, description)) = text.split_once(": ") else { continue };
         let first_label = label.split(", ").next().unwrap_or(label).trim().trim_matches('`');
         let Some((name, kind)) = object_name(first_label) else { continue };
-        if label.split_whitespace().count() > 6 {
+        // A plain word or a capitalised name ("MathJax") labels a value of
+        // a setting as often as a setting: only code-like labels are objects.
+        let code_like = kind != ObjectKind::Named || name.contains(['_', '.']);
+        if label.split_whitespace().count() > 6 || !code_like {
             continue;
         }
         let Some(offset) = text.len().checked_sub(description.len()) else { continue };
@@ -891,17 +1100,12 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         }
         let span = Span::new(description_span.start as usize, description_span.start as usize + end);
         let Some(answer) = chunk.text_at(span) else { continue };
-        if prose::starts_unresolved(answer) || prose::leans_on_context(answer) {
+        if prose::starts_unresolved(answer) || prose::leans_on_context(answer) || !describes_object(answer) {
             continue;
         }
-        let code = format!("`{name}`");
+        let Some(context) = object_context(chunk, index, kind) else { continue };
         let pick = phrase.pick(TaskType::FactualQa, &name, 2);
-        let question = match (kind, pick) {
-            (ObjectKind::Option, 0) => format!("What does the {code} option do?"),
-            (ObjectKind::Option, _) => format!("What is the {code} option for?"),
-            (_, 0) => format!("What does {code} do?"),
-            (_, _) => format!("What is {code} for?"),
-        };
+        let question = object_question(&name, kind, &context, pick);
         out.push(Candidate::single(TaskType::FactualQa, question, answer.to_string(), vec![span]));
     }
     out

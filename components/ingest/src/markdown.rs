@@ -26,6 +26,9 @@ struct State {
     quote_depth: usize,
     table_index: u8,
     cells_in_row: usize,
+    /// Inside an inline `<a class="headerlink">` (a permalink that pandoc
+    /// carries over from Sphinx HTML): its text ("¶") is furniture.
+    in_permalink: bool,
 }
 
 impl State {
@@ -68,32 +71,79 @@ fn heading_level(level: HeadingLevel) -> u8 {
     }
 }
 
+/// The text without permalink anchors (`<a ... class="headerlink" ...>¶</a>`).
+/// pandoc's Markdown of Sphinx HTML wraps them over two lines, which breaks
+/// the tag for CommonMark inside a one-line heading, so they go before parsing.
+fn without_permalinks(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("headerlink") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("<a ") {
+        let tail = &rest[at..];
+        let tag_end = tail.find('>').unwrap_or(tail.len());
+        let close = tail.find("</a>");
+        match close {
+            Some(close) if tail[..tag_end].contains("headerlink") && close > tag_end => {
+                out.push_str(&rest[..at]);
+                rest = &tail[close + "</a>".len()..];
+            }
+            _ => {
+                out.push_str(&rest[..at + 3]);
+                rest = &tail[3..];
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 pub(crate) fn parse(text: &str) -> DocumentBuilder {
     let mut state = State::default();
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-    for event in Parser::new_ext(text, options) {
+    let text = without_permalinks(text);
+    for event in Parser::new_ext(&text, options) {
         match event {
             Event::Start(tag) => start(&mut state, tag),
             Event::End(tag) => end(&mut state, tag),
-            Event::Text(text) | Event::Code(text) => state.text(&text),
+            Event::Text(text) | Event::Code(text) => {
+                if !state.in_permalink {
+                    state.text(&text);
+                }
+            }
             Event::InlineMath(text) | Event::DisplayMath(text) => state.text(&text),
             Event::SoftBreak => state.text(" "),
             Event::HardBreak => state.text("\n"),
-            // Raw HTML is markup, not content; footnote markers and rules carry no text.
-            Event::Html(_)
-            | Event::InlineHtml(_)
-            | Event::FootnoteReference(_)
-            | Event::Rule
-            | Event::TaskListMarker(_) => {}
+            Event::InlineHtml(tag) => inline_html(&mut state, &tag),
+            // Block HTML (pandoc's `<div>` wrappers) is markup; footnote
+            // markers and rules carry no text.
+            Event::Html(_) | Event::FootnoteReference(_) | Event::Rule | Event::TaskListMarker(_) => {}
         }
     }
     state.flush();
     state.builder
 }
 
+/// Inline HTML: tags are markup and go, but a permalink anchor's text goes
+/// with them, and `<code>` keeps its content marked as inline code.
+fn inline_html(state: &mut State, tag: &str) {
+    let lower = tag.trim().to_ascii_lowercase();
+    if lower.starts_with("<a ") && (lower.contains("headerlink") || lower.contains("permalink")) {
+        state.in_permalink = true;
+    } else if lower.starts_with("</a") {
+        state.in_permalink = false;
+    } else if (lower.starts_with("<code") || lower.starts_with("</code")) && state.open.is_some() {
+        state.text("`");
+    }
+}
+
 fn start(state: &mut State, tag: Tag<'_>) {
     match tag {
-        Tag::Heading { level, .. } => state.begin(BlockKind::Heading, heading_level(level), None, None),
+        Tag::Heading { level, .. } => {
+            state.in_permalink = false;
+            state.begin(BlockKind::Heading, heading_level(level), None, None);
+        }
         Tag::Paragraph => match state.open_kind() {
             // A loose list item wraps its text in paragraphs: keep filling the item.
             Some(BlockKind::ListItem) => {

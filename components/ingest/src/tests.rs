@@ -517,3 +517,14 @@ fn fuzz_regressions_decode_or_fail_with_a_typed_error() {
     }
     assert!(checked > 0, "no regression inputs found under {root}");
 }
+
+#[test]
+fn markdown_from_pandoc_keeps_no_permalink_or_inline_html() {
+    // pandoc's Markdown of Sphinx HTML keeps the permalink anchor and inline tags.
+    let text = "# Signals<a href=\"#module-django.dispatch\" class=\"headerlink\"\ntitle=\"Permalink to this heading\">¶</a>\n\nDjango provides a\n<a href=\"../ref/signals.html\" class=\"reference internal\"><span\nclass=\"doc\">set of built-in signals</span></a> that let user code get notified.\n\n-   <a href=\"x.html\" class=\"reference internal\"><code\n    class=\"sourceCode python\">pre_save</code></a> is sent before a save.\n";
+    let doc = ingest_one("signals.md", None, text.as_bytes()).expect("decodes");
+    let got = blocks(&doc);
+    assert_eq!(got[0], (BlockKind::Heading, 1, None, "Signals"));
+    assert_eq!(got[1].3, "Django provides a set of built-in signals that let user code get notified.");
+    assert_eq!(got[2].3, "`pre_save` is sent before a save.");
+}

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::{DiversifyConfig, ExportConfig, GenerateConfig, IngestConfig, SegmentConfig};
 
 /// Default balance caps (the diversify component's own defaults): no task
-/// type above 40 % of the kept pairs, no content type above 60 %, no
+/// type above 60 % of the kept pairs, no content type above 60 %, no
 /// difficulty above 70 %.
-pub const DEFAULT_MAX_TASK_SHARE: f32 = 0.4;
+pub const DEFAULT_MAX_TASK_SHARE: f32 = 0.6;
 /// See [`DEFAULT_MAX_TASK_SHARE`].
 pub const DEFAULT_MAX_CONTENT_SHARE: f32 = 0.6;
 /// See [`DEFAULT_MAX_TASK_SHARE`].

@@ -16,6 +16,7 @@ pub mod tokenizer;
 
 pub mod job;
 
+pub mod judged;
 pub mod prose;
 pub mod question;
 

@@ -290,7 +290,7 @@ fn first_word(text: &str) -> String {
 /// cannot resolve it.
 pub fn starts_unresolved(text: &str) -> bool {
     let lower = text.trim_start().to_lowercase();
-    let lower = lower.trim_start_matches(|c: char| c == '"' || c == '\'' || c == '(' || c == '*' || c == '-');
+    let lower = lower.trim_start_matches(['"', '\'', '(', '*', '-']);
     if UNRESOLVED_OPENING_PHRASES.iter().any(|phrase| lower.starts_with(phrase)) {
         return true;
     }
@@ -348,7 +348,7 @@ pub fn ends_mid_clause(text: &str) -> bool {
         .split_whitespace()
         .next_back()
         .unwrap_or("")
-        .trim_end_matches(|c: char| matches!(c, '.' | '!' | '?' | ')' | '"' | '\''))
+        .trim_end_matches(['.', '!', '?', ')', '"', '\''])
         .to_lowercase();
     if OPEN_ENDINGS.contains(&last_word.as_str()) {
         return true;
@@ -366,6 +366,16 @@ pub fn unbalanced(text: &str) -> bool {
         || count('“') != count('”')
 }
 
+/// Ends by announcing what it does not give: "There are two ways to send
+/// signals." with the ways left out.
+pub fn announces_more(text: &str) -> bool {
+    let prose = prose_of(text).to_lowercase();
+    let last = crate::sentences(&prose).last().map(|(_, s)| s.to_string()).unwrap_or_default();
+    let counts = ["two", "three", "four", "five", "several", "a few", "some", "many", "various", "a number of"];
+    let things = ["ways", "options", "methods", "steps", "kinds", "types", "approaches", "cases", "modes", "forms"];
+    counts.iter().any(|count| things.iter().any(|thing| has_phrase(&last, &format!("{count} {thing}"))))
+}
+
 /// A changelog line ("Changed in version 3.2: ...", "New in Django 4.1"):
 /// true only of one release, so never a stand-alone fact.
 pub fn is_changelog_note(text: &str) -> bool {
@@ -373,7 +383,7 @@ pub fn is_changelog_note(text: &str) -> bool {
     CHANGELOG_OPENINGS.iter().any(|opening| {
         lower.strip_prefix(opening).is_some_and(|rest| {
             let rest = rest.trim_start().trim_start_matches("version").trim_start();
-            let rest = rest.split_whitespace().skip_while(|w| w.chars().all(char::is_alphabetic)).next();
+            let rest = rest.split_whitespace().find(|w| !w.chars().all(char::is_alphabetic));
             rest.is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
         })
     })
@@ -386,7 +396,7 @@ pub fn is_changelog_note(text: &str) -> bool {
 /// code on purpose.
 pub fn has_markup_residue(text: &str) -> bool {
     let prose = prose_of(text);
-    if prose.contains('¶') || prose.contains("[source]") || prose.contains("linkgit:") {
+    if prose.contains('¶') || prose.contains("[source]") || prose.contains("(ref)") || prose.contains("linkgit:") {
         return true;
     }
     let unfenced = without_fences(text);
@@ -404,7 +414,7 @@ pub fn has_markup_residue(text: &str) -> bool {
             || line == "+"
             || (line.chars().count() >= 4
                 && line.chars().next().is_some_and(|c| "=-~^*#+._".contains(c))
-                && line.chars().all(|c| Some(c) == line.chars().next()))
+                && line.chars().all(|c| line.starts_with(c)))
     });
     line_markup || has_substitution(&prose) || has_tex(&prose) || has_attribute_reference(&prose)
 }
@@ -423,7 +433,7 @@ fn has_rst_role(prose: &str) -> bool {
             .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b':' | b'-' | b'_' | b'+'))
             .copied()
             .collect();
-        let starts_with_colon = colon >= name.len() + 1 && bytes[colon - name.len() - 1] == b':';
+        let starts_with_colon = colon > name.len() && bytes[colon - name.len() - 1] == b':';
         if !name.is_empty() && (starts_with_colon || name.contains(&b':')) {
             return true;
         }
@@ -568,11 +578,11 @@ pub fn review_answer(question: &str, answer: &str) -> Option<DropReason> {
         return Some(DropReason::PointsElsewhere);
     }
     if is_numbered_list(answer) {
-        let last = answer.lines().filter(|line| !line.trim().is_empty()).next_back().unwrap_or("");
+        let last = answer.lines().rfind(|line| !line.trim().is_empty()).unwrap_or("");
         if last.trim_end().ends_with([':', ',', ';']) || unbalanced(&prose_of(answer)) {
             return Some(DropReason::IncompleteAnswer);
         }
-    } else if ends_mid_clause(answer) {
+    } else if ends_mid_clause(answer) || announces_more(answer) {
         return Some(DropReason::IncompleteAnswer);
     }
     if is_trivial_answer(answer) {

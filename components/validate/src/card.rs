@@ -69,13 +69,18 @@ pub(crate) fn render(config: &ExportConfig, quality: &Quality) -> String {
     );
     card.push_str("| `pairs.jsonl` | audit: evidence spans, fidelity, task, difficulty | humans and scripts |\n\n");
     card.push_str("## Quality\n\n");
+    let judged = brightrun_types::judged::LATEST
+        .map_or_else(|| "no blind-judging round is on record for this generator".to_string(), |j| j.line());
     card.push_str(&format!(
-        "- pairs checked: {}; exported: {}\n- faithful (fidelity ≥ {:.2}): {:.1} % of pairs checked\n- mean fidelity of exported pairs: {:.3}\n- tokens per pair ({}): mean {:.0}, max {} (sequence limit {})\n\n",
+        "- pairs checked: {}; exported: {} (the others failed a check: duplicates, structure, or the reviewer's checks for \
+         unresolved references, pointers to unseen parts, clipped answers, changelog notes and markup)\n\
+         - grounding: every answer is text of its source (mean fidelity {:.3}, minimum {:.2}); this says an answer was not \
+         invented, not that a reviewer would keep it\n- judged: {judged}\n\
+         - tokens per pair ({}): mean {:.0}, max {} (sequence limit {})\n\n",
         quality.pairs_in,
         quality.pairs_out,
-        config.min_fidelity,
-        quality.faithful_share * 100.0,
         quality.mean_fidelity,
+        config.min_fidelity,
         Tokenizer::NAME,
         quality.mean_tokens,
         quality.max_tokens,
@@ -90,7 +95,10 @@ pub(crate) fn render(config: &ExportConfig, quality: &Quality) -> String {
     for source in &config.sources {
         card.push_str(&format!("- `{source}`\n"));
     }
-    card.push_str("\n## Limitations\n\nQuestions come from templates and answers are extracted, not written: the pairs teach the \
-                   content of the sources, not new phrasing. Check `pairs.jsonl` before training on sensitive material.\n");
+    card.push_str(
+        "\n## Limitations\n\nAnswers are extracted, not written, and each question is written for its answer from the \
+         subject the source names (a heading, an object signature, a purpose or a defining sentence): the pairs teach the \
+         content of the sources, not new phrasing. Check `pairs.jsonl` before training on sensitive material.\n",
+    );
     card
 }

@@ -42,7 +42,7 @@ mod export;
 mod exporter;
 pub mod fidelity;
 pub mod review;
-mod variety;
+pub mod variety;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
@@ -50,7 +50,7 @@ mod component;
 use brightrun_types::tokenizer::Tokenizer;
 use brightrun_types::{
     DropExample, DropReason, DroppedPair, ExportConfig, ExportFile, ExportResult, Pair, Result, Role, StageError,
-    TaskType, Validated, ValidatedPair,
+    Validated, ValidatedPair,
 };
 
 pub use exporter::Exporter;

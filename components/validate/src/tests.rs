@@ -1,5 +1,5 @@
 use super::*;
-use brightrun_types::{ContentType, Difficulty, Evidence, Span, Turn};
+use brightrun_types::{ContentType, Difficulty, Evidence, Span, TaskType, Turn};
 use serde_json::Value;
 use std::sync::OnceLock;
 
