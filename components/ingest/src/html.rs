@@ -6,6 +6,16 @@
 //! picking the main content and turning the tree into blocks. The walk is
 //! iterative (`traverse` yields open/close edges), so a page nested thousands
 //! of levels deep cannot overflow the component's stack.
+//!
+//! Documentation generators (Sphinx and docutils, Django's theme, DocBook
+//! for PostgreSQL and the Debian Handbook) add text that is not content:
+//! permalink signs, `[source]` links, line numbers, changelog notes,
+//! navigation bars. The walk drops those where they are generated, so the
+//! normalised text never holds them. Their description lists are read for
+//! what they are: a Sphinx object description (`<dl class="py function">`)
+//! is a heading one level below its section, with its description under it;
+//! a field list (`Parameters:`) gives one item per field; any other `<dl>`
+//! gives one item per entry, `term: definition`.
 
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
@@ -205,10 +215,184 @@ fn is_furniture(element: &scraper::node::Element, inside_content: bool) -> bool 
     if element.attr("role").is_some_and(|role| FURNITURE_ROLES.contains(&role)) {
         return true;
     }
+    // YUI grids (Django's documentation theme) name the page header and
+    // footer `hd` and `ft`; Publican (the Debian Handbook) puts its logo
+    // links in `<p id="title">`.
+    if element.id().is_some_and(|id| FURNITURE_IDS.contains(&id)) || (name == "p" && element.id() == Some("title")) {
+        return true;
+    }
     let words = element.attr("class").into_iter().chain(element.id()).flat_map(|value| {
         value.split(|c: char| c.is_whitespace() || c == '-' || c == '_').filter(|word| !word.is_empty())
     });
     words.into_iter().any(|word| FURNITURE_WORDS.iter().any(|furniture| word.eq_ignore_ascii_case(furniture)))
+}
+
+/// Ids of page furniture in documentation themes.
+const FURNITURE_IDS: &[&str] = &["hd", "ft"];
+
+/// What documentation generators add around content, by class: permalinks,
+/// `[source]` links, line numbers, changelog notes (`versionadded`: a
+/// version note read alone states a false fact about today), "See also"
+/// boxes, tables of contents, footnote markers, navigation bars, and the
+/// authors' own to-do notes (`sphinx.ext.todo`).
+const GENERATED_CLASSES: &[&str] = &[
+    "headerlink",
+    "viewcode-link",
+    "viewcode-back",
+    "linenos",
+    "linenodiv",
+    "versionadded",
+    "versionchanged",
+    "versionremoved",
+    "deprecated",
+    "versionmodified",
+    "seealso",
+    "toctree-wrapper",
+    "footnote-reference",
+    "fn-backref",
+    "navheader",
+    "navfooter",
+    "docnav",
+    "admonition-todo",
+];
+
+/// The whole text of a permalink anchor.
+const PERMALINK_TEXTS: &[&str] = &["¶", "#", "🔗", "§", "#¶"];
+
+/// Admonition titles that are a label, not text.
+const ADMONITION_WORDS: &[&str] = &[
+    "note",
+    "tip",
+    "hint",
+    "important",
+    "warning",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "todo",
+    "see also",
+    "example",
+];
+
+/// Sphinx domains whose `<dl class="DOMAIN OBJTYPE">` describes one object
+/// (a function, a setting, a directive).
+const API_DOMAINS: &[&str] = &["py", "c", "cpp", "js", "rst", "std", "http", "php", "rb", "cmake", "dj", "django"];
+
+/// Object types old Sphinx wrote alone (`<dl class="function">`).
+const API_OBJECT_TYPES: &[&str] = &[
+    "function",
+    "method",
+    "classmethod",
+    "staticmethod",
+    "class",
+    "attribute",
+    "data",
+    "exception",
+    "describe",
+    "confval",
+    "setting",
+    "envvar",
+    "directive",
+    "role",
+];
+
+/// DocBook's sidebars (the Debian Handbook's boxes) are content with a
+/// title, unlike a site's navigation sidebar.
+fn is_docbook_sidebar(element: ElementRef<'_>) -> bool {
+    let value = element.value();
+    value.name() == "div"
+        && has_class(value, "sidebar")
+        && element.children().filter_map(ElementRef::wrap).any(|child| has_class(child.value(), "titlepage"))
+}
+
+fn has_class(element: &scraper::node::Element, class: &str) -> bool {
+    element.classes().any(|c| c == class)
+}
+
+fn text_of(element: ElementRef<'_>) -> String {
+    collapse_whitespace(&element.text().collect::<String>())
+}
+
+/// What a `<dl>` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DlKind {
+    /// Sphinx's description of one object: the `<dt>` is its signature, a
+    /// heading; the `<dd>` its description.
+    Api(Signature),
+    /// A docutils field list (`Parameters:`, `Returns:`, `Type:`).
+    Fields,
+    /// Terms and definitions: one list item per entry.
+    Plain,
+}
+
+/// How a signature's text is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signature {
+    /// `.. toctree::` reads `toctree`.
+    Directive,
+    /// `:name: argument` reads `name: argument`.
+    DirectiveOption,
+    /// `:index:` reads `index`.
+    Role,
+    /// As written: `os.path.join(path, *paths)`.
+    Plain,
+}
+
+fn dl_kind(element: &scraper::node::Element) -> DlKind {
+    let classes: Vec<&str> = element.classes().collect();
+    if classes.contains(&"field-list") {
+        return DlKind::Fields;
+    }
+    let domain = classes.iter().find(|class| API_DOMAINS.contains(class));
+    let object_type = classes.iter().find(|class| !API_DOMAINS.contains(class));
+    let api = match (domain, object_type) {
+        (Some(_), Some(_)) => true,
+        (None, Some(object_type)) => classes.len() == 1 && API_OBJECT_TYPES.contains(object_type),
+        _ => false,
+    };
+    if !api {
+        return DlKind::Plain;
+    }
+    let signature = match (domain.copied(), object_type.copied()) {
+        (Some("rst"), Some("directive")) => Signature::Directive,
+        (Some("rst"), Some("directive:option")) => Signature::DirectiveOption,
+        (Some("rst"), Some("role")) => Signature::Role,
+        _ => Signature::Plain,
+    };
+    DlKind::Api(signature)
+}
+
+/// An open `<dl>`.
+struct Dl {
+    kind: DlKind,
+    depth: usize,
+    /// Terms read since the last definition (plain and field lists).
+    terms: Vec<String>,
+    /// Whether a `<dd>` of this list is open.
+    in_definition: bool,
+    /// `Type: x` and `Default: y` fields, said together as one paragraph.
+    summary: Vec<String>,
+}
+
+/// An element that scopes the heading it holds (an object description, a
+/// custom admonition, a sidebar): when it closes, later content belongs to
+/// the heading that was current before it.
+struct Scope {
+    depth: usize,
+    level: u8,
+    heading: Option<String>,
+}
+
+/// What an open block element's text is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// A block of its own.
+    Block,
+    /// A `<dt>` term, kept for the definition that follows.
+    Term,
+    /// A Sphinx signature, a heading.
+    Signature(Signature),
 }
 
 /// An open block element and what its text becomes.
@@ -217,6 +401,13 @@ struct Frame {
     level: u8,
     ordinal: Option<u32>,
     language: Option<String>,
+    role: Role,
+}
+
+impl Frame {
+    fn block(kind: BlockKind, level: u8, ordinal: Option<u32>, language: Option<String>) -> Self {
+        Frame { kind, level, ordinal, language, role: Role::Block }
+    }
 }
 
 #[derive(Default)]
@@ -238,6 +429,23 @@ struct Walker {
     content_depth: usize,
     /// Tables seen, for the row blocks' `level`.
     tables: u8,
+    /// Depth of the element being opened or closed.
+    depth: usize,
+    /// Open description lists.
+    dls: Vec<Dl>,
+    /// Open elements that scope a heading.
+    scopes: Vec<Scope>,
+    /// The last section heading (`<h1>` to `<h6>`): level and text.
+    section: Option<(u8, String)>,
+    /// A heading to repeat before the next block: the section a scope
+    /// (an object description) was in, once the scope has closed.
+    reheading: Option<(u8, String)>,
+    /// Languages of open `<div class="highlight-LANG">` (Sphinx), by depth.
+    highlights: Vec<(usize, Option<String>)>,
+    /// Depth of open Pygments line-number tables (`table.highlighttable`).
+    code_tables: usize,
+    /// Depth of the open table cell, whose blocks are its text.
+    cell_depth: Option<usize>,
 }
 
 impl Walker {
@@ -250,10 +458,17 @@ impl Walker {
             match edge {
                 Edge::Open(node) => match node.value() {
                     Node::Element(element) => {
-                        if self.skipping > 0 || is_furniture(element, self.content_depth > 0) {
+                        let element_ref = ElementRef::wrap(node);
+                        let dropped = || element_ref.is_some_and(|element| self.is_generated(element));
+                        let furniture = || {
+                            is_furniture(element, self.content_depth > 0)
+                                && !element_ref.is_some_and(is_docbook_sidebar)
+                        };
+                        if self.skipping > 0 || furniture() || dropped() {
                             self.skipping += 1;
                         } else {
-                            self.open(element);
+                            self.depth += 1;
+                            self.open(element, element_ref);
                         }
                     }
                     Node::Text(text) if self.skipping == 0 => self.text(text),
@@ -265,12 +480,66 @@ impl Walker {
                             self.skipping -= 1;
                         } else {
                             self.close(element);
+                            self.depth = self.depth.saturating_sub(1);
                         }
                     }
                 }
             }
         }
         self.flush();
+        self.finish_terms();
+    }
+
+    /// Whether `element` is something a documentation generator added
+    /// around the content (see [`GENERATED_CLASSES`]), a permalink in a
+    /// heading or term, an admonition's label, or a paragraph that opens
+    /// with a version note.
+    fn is_generated(&self, element: ElementRef<'_>) -> bool {
+        let value = element.value();
+        if value.classes().any(|class| GENERATED_CLASSES.contains(&class)) {
+            return true;
+        }
+        let name = value.name();
+        if name == "div" && (has_class(value, "contents") || has_class(value, "topic") && has_class(value, "contents"))
+        {
+            return true;
+        }
+        if name == "a" {
+            if has_class(value, "anchor") {
+                return true;
+            }
+            let in_title =
+                self.frames.iter().any(|frame| frame.kind == BlockKind::Heading || frame.role != Role::Block);
+            if in_title && PERMALINK_TEXTS.contains(&text_of(element).as_str()) {
+                return true;
+            }
+        }
+        let titled = has_class(value, "admonition-title")
+            || (has_class(value, "title") && matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "p" | "div"));
+        if titled && ADMONITION_WORDS.contains(&text_of(element).trim_end_matches(':').to_lowercase().as_str()) {
+            return true;
+        }
+        // Older Sphinx writes a version note as a bare paragraph.
+        if name == "p"
+            && element
+                .children()
+                .filter_map(ElementRef::wrap)
+                .next()
+                .is_some_and(|first| has_class(first.value(), "versionmodified"))
+        {
+            return true;
+        }
+        // A sidebar title's category (`BACK TO BASICS`, `CULTURE`) is a label.
+        if name == "span"
+            && has_class(value, "emphasis")
+            && self.inline.trim().is_empty()
+            && self.frames.last().is_some_and(|frame| frame.kind == BlockKind::Heading)
+            && self.scopes.last().is_some()
+        {
+            let text = text_of(element);
+            return !text.is_empty() && text.chars().all(|c| c.is_uppercase() || c.is_whitespace());
+        }
+        false
     }
 
     fn text(&mut self, text: &str) {
@@ -299,14 +568,48 @@ impl Walker {
         }
     }
 
-    fn open(&mut self, element: &scraper::node::Element) {
+    /// The level one below the innermost heading scope, or below the last
+    /// section heading.
+    fn scoped_level(&self) -> u8 {
+        let base = self.scopes.last().map(|scope| scope.level).or(self.section.as_ref().map(|(level, _)| *level));
+        base.unwrap_or(0).saturating_add(1).clamp(1, 6)
+    }
+
+    fn open_scope(&mut self) {
+        let level = self.scoped_level();
+        self.scopes.push(Scope { depth: self.depth, level, heading: None });
+    }
+
+    fn open(&mut self, element: &scraper::node::Element, element_ref: Option<ElementRef<'_>>) {
         let name = element.name();
         if matches!(name, "article" | "main") {
             self.content_depth += 1;
         }
+        if name == "div"
+            && let Some(language) = element.classes().find_map(|class| class.strip_prefix("highlight-"))
+        {
+            let language = match language {
+                "default" => Some("python".to_string()),
+                "none" | "text" => None,
+                other => Some(other.to_string()),
+            };
+            self.highlights.push((self.depth, language));
+        }
+        if name == "table" && has_class(element, "highlighttable") {
+            self.code_tables += 1;
+            return;
+        }
+        if matches!(name, "tr" | "td" | "th" | "tbody" | "thead") && self.code_tables > 0 {
+            return;
+        }
         match name {
             "br" => {
-                self.inline.push(if self.preformatted > 0 { '\n' } else { ' ' });
+                // DocBook separates the terms of one entry with line breaks.
+                if self.frames.last().is_some_and(|frame| frame.role == Role::Term) && !self.inline.trim().is_empty() {
+                    self.inline.push_str(", ");
+                } else {
+                    self.inline.push(if self.preformatted > 0 { '\n' } else { ' ' });
+                }
                 return;
             }
             "img" => {
@@ -323,8 +626,9 @@ impl Walker {
                 }
                 return;
             }
-            "td" | "th" => {
+            "td" | "th" if self.cell_depth.is_none() => {
                 self.inline.clear();
+                self.cell_depth = Some(self.depth);
                 return;
             }
             _ => {}
@@ -332,18 +636,24 @@ impl Walker {
         if !BLOCK_ELEMENTS.contains(&name) {
             return;
         }
+        // Paragraphs (and nested tables) in a cell are the cell's text.
+        if self.cell_depth.is_some() {
+            self.space();
+            return;
+        }
         self.flush();
         let frame = match name {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                Frame { kind: BlockKind::Heading, level: name.as_bytes()[1] - b'0', ordinal: None, language: None }
+                let level = name.as_bytes().get(1).map_or(1, |digit| digit.saturating_sub(b'0'));
+                Frame::block(BlockKind::Heading, level, None, None)
             }
             "ul" | "ol" | "menu" => {
                 let start = element.attr("start").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
                 self.lists.push((name == "ol", start));
-                Frame { kind: BlockKind::Paragraph, level: 0, ordinal: None, language: None }
+                Frame::block(BlockKind::Paragraph, 0, None, None)
             }
             "li" => {
-                let depth = self.lists.len().clamp(1, 255) as u8;
+                let depth = self.list_depth().clamp(1, 255);
                 let ordinal = match self.lists.last_mut() {
                     Some((true, next)) => {
                         let ordinal = element.attr("value").and_then(|v| v.trim().parse().ok()).unwrap_or(*next);
@@ -352,35 +662,96 @@ impl Walker {
                     }
                     _ => None,
                 };
-                Frame { kind: BlockKind::ListItem, level: depth, ordinal, language: None }
+                Frame::block(BlockKind::ListItem, depth, ordinal, None)
             }
             "pre" => {
                 self.preformatted += 1;
-                Frame { kind: BlockKind::Code, level: 0, ordinal: None, language: code_language(element) }
+                let language = code_language(element).or_else(|| self.highlights.last().and_then(|(_, l)| l.clone()));
+                Frame::block(BlockKind::Code, 0, None, language)
             }
-            "blockquote" => Frame { kind: BlockKind::Quote, level: 0, ordinal: None, language: None },
+            "blockquote" => Frame::block(BlockKind::Quote, 0, None, None),
             "table" => {
                 self.tables = self.tables.saturating_add(1);
-                Frame { kind: BlockKind::Paragraph, level: 0, ordinal: None, language: None }
+                Frame::block(BlockKind::Paragraph, 0, None, None)
             }
             "tr" => {
                 self.cells = Some(Vec::new());
-                Frame { kind: BlockKind::TableRow, level: self.tables, ordinal: None, language: None }
+                Frame::block(BlockKind::TableRow, self.tables, None, None)
+            }
+            "dl" => {
+                let kind = dl_kind(element);
+                if let DlKind::Api(_) = kind {
+                    self.open_scope();
+                }
+                self.dls.push(Dl {
+                    kind,
+                    depth: self.depth,
+                    terms: Vec::new(),
+                    in_definition: false,
+                    summary: Vec::new(),
+                });
+                Frame::block(BlockKind::Paragraph, 0, None, None)
+            }
+            "dt" => {
+                // Several terms before one definition share it.
+                if self.dls.last().is_some_and(|dl| dl.in_definition) {
+                    self.end_definition();
+                }
+                match self.dls.last().map(|dl| dl.kind) {
+                    Some(DlKind::Api(signature)) => {
+                        let level = self.scopes.last().map_or_else(|| self.scoped_level(), |scope| scope.level);
+                        Frame {
+                            role: Role::Signature(signature),
+                            ..Frame::block(BlockKind::Heading, level, None, None)
+                        }
+                    }
+                    _ => Frame { role: Role::Term, ..Frame::block(BlockKind::Paragraph, 0, None, None) },
+                }
+            }
+            "dd" => {
+                if let Some(dl) = self.dls.last_mut() {
+                    dl.in_definition = true;
+                }
+                self.inherited_frame()
             }
             _ => {
-                // Inside a quote or list item, nested paragraphs keep the
-                // enclosing kind.
-                let inherited =
-                    self.frames.last_mut().filter(|f| matches!(f.kind, BlockKind::Quote | BlockKind::ListItem));
-                match inherited {
-                    Some(parent) => {
-                        Frame { kind: parent.kind, level: parent.level, ordinal: parent.ordinal.take(), language: None }
-                    }
-                    None => Frame { kind: BlockKind::Paragraph, level: 0, ordinal: None, language: None },
+                let classes: Vec<&str> = element.classes().collect();
+                let custom_admonition = name == "div"
+                    && classes.contains(&"admonition")
+                    && classes.iter().any(|class| class.starts_with("admonition-"));
+                if custom_admonition || element_ref.is_some_and(is_docbook_sidebar) {
+                    self.open_scope();
+                }
+                let in_scope_title =
+                    self.scopes.last().is_some_and(|scope| scope.heading.is_none() && scope.depth < self.depth);
+                if in_scope_title
+                    && (classes.contains(&"admonition-title") || (name == "p" && classes.contains(&"title")))
+                {
+                    let level = self.scopes.last().map_or(1, |scope| scope.level);
+                    Frame::block(BlockKind::Heading, level, None, None)
+                } else {
+                    self.inherited_frame()
                 }
             }
         };
         self.frames.push(frame);
+    }
+
+    /// Lists and definition lists open around the current node (a field
+    /// list's items are its parameters, at the level of the list around it).
+    fn list_depth(&self) -> u8 {
+        let definitions = self.dls.iter().filter(|dl| dl.kind == DlKind::Plain).count();
+        u8::try_from(self.lists.len() + definitions).unwrap_or(u8::MAX)
+    }
+
+    /// A container's frame: inside a quote or list item, nested paragraphs
+    /// keep the enclosing kind.
+    fn inherited_frame(&mut self) -> Frame {
+        let inherited = self.frames.last_mut().filter(|f| matches!(f.kind, BlockKind::Quote | BlockKind::ListItem));
+        match inherited {
+            Some(parent) => Frame::block(parent.kind, parent.level, parent.ordinal.take(), None),
+            None => Frame::block(BlockKind::Paragraph, 0, None, None),
+        }
     }
 
     fn close(&mut self, element: &scraper::node::Element) {
@@ -388,11 +759,29 @@ impl Walker {
         if matches!(name, "article" | "main") {
             self.content_depth = self.content_depth.saturating_sub(1);
         }
-        if let ("td" | "th", Some(cells)) = (name, self.cells.as_mut()) {
-            cells.push(collapse_whitespace(&std::mem::take(&mut self.inline)).replace('|', "\\|"));
+        if self.highlights.last().is_some_and(|(depth, _)| *depth == self.depth) {
+            self.highlights.pop();
+        }
+        if name == "table" && has_class(element, "highlighttable") {
+            self.code_tables = self.code_tables.saturating_sub(1);
+            return;
+        }
+        if matches!(name, "tr" | "td" | "th" | "tbody" | "thead") && self.code_tables > 0 {
+            return;
+        }
+        if matches!(name, "td" | "th") && self.cell_depth == Some(self.depth) {
+            self.cell_depth = None;
+            let cell = collapse_whitespace(&std::mem::take(&mut self.inline)).replace('|', "\\|");
+            if let Some(cells) = self.cells.as_mut() {
+                cells.push(cell);
+            }
             return;
         }
         if !BLOCK_ELEMENTS.contains(&name) {
+            return;
+        }
+        if self.cell_depth.is_some() {
+            self.space();
             return;
         }
         if name == "tr"
@@ -408,7 +797,64 @@ impl Walker {
                 self.lists.pop();
             }
             "pre" => self.preformatted = self.preformatted.saturating_sub(1),
+            "dd" => self.end_definition(),
+            "dl" if self.dls.last().is_some_and(|dl| dl.depth == self.depth) => {
+                self.end_definition();
+                if let Some(dl) = self.dls.pop()
+                    && !dl.summary.is_empty()
+                {
+                    self.push(BlockKind::Paragraph, 0, None, None, &dl.summary.join(". "));
+                }
+            }
             _ => {}
+        }
+        if self.scopes.last().is_some_and(|scope| scope.depth == self.depth)
+            && let Some(scope) = self.scopes.pop()
+            && scope.heading.is_some()
+        {
+            // Content after an object's description is about the section
+            // around it: say that section's heading again before it.
+            self.reheading = match self.scopes.last() {
+                Some(Scope { level, heading: Some(heading), .. }) => Some((*level, heading.clone())),
+                _ => self.section.clone(),
+            };
+        }
+    }
+
+    /// Ends a definition: terms without one become an item of their own.
+    fn end_definition(&mut self) {
+        let Some(dl) = self.dls.last_mut() else { return };
+        dl.in_definition = false;
+        if dl.terms.is_empty() {
+            return;
+        }
+        let terms = std::mem::take(&mut dl.terms).join(", ");
+        if dl.kind == DlKind::Plain {
+            let level = self.list_depth().max(1);
+            self.push(BlockKind::ListItem, level, None, None, &terms);
+        }
+    }
+
+    /// Terms whose definition starts with a block that cannot carry them
+    /// (code, a table) become an item of their own before it.
+    fn terms_alone(&mut self) {
+        if self.dls.last().is_some_and(|dl| dl.in_definition && dl.kind == DlKind::Plain) {
+            self.end_definition();
+            if let Some(dl) = self.dls.last_mut() {
+                dl.in_definition = true;
+            }
+        }
+    }
+
+    /// Terms still waiting at the end of the page.
+    fn finish_terms(&mut self) {
+        while !self.dls.is_empty() {
+            self.end_definition();
+            if let Some(dl) = self.dls.pop()
+                && !dl.summary.is_empty()
+            {
+                self.push(BlockKind::Paragraph, 0, None, None, &dl.summary.join(". "));
+            }
         }
     }
 
@@ -419,17 +865,127 @@ impl Walker {
         if text.trim().is_empty() {
             return;
         }
-        let (kind, level, ordinal, language) = match self.frames.last_mut() {
-            Some(frame) => (frame.kind, frame.level, frame.ordinal.take(), frame.language.clone()),
-            None => (BlockKind::Paragraph, 0, None, None),
+        let (kind, level, ordinal, language, role) = match self.frames.last_mut() {
+            Some(frame) => (frame.kind, frame.level, frame.ordinal.take(), frame.language.clone(), frame.role),
+            None => (BlockKind::Paragraph, 0, None, None, Role::Block),
         };
         if kind == BlockKind::Code {
+            self.terms_alone();
             let code = text.trim_matches('\n');
-            self.builder.push(kind, level, ordinal, language, code);
-        } else {
-            self.builder.push(kind, level, ordinal, language, &collapse_whitespace(&text));
+            self.push(kind, level, ordinal, language, code);
+            return;
+        }
+        let text = collapse_whitespace(&text);
+        match role {
+            Role::Term => {
+                if let Some(dl) = self.dls.last_mut() {
+                    dl.terms.push(text.trim_end_matches(':').trim_end().to_string());
+                }
+                return;
+            }
+            Role::Signature(signature) => {
+                let text = signature_text(&text, signature);
+                self.push(kind, level, ordinal, language, &text);
+                return;
+            }
+            Role::Block => {}
+        }
+        let (kind, level, text) = self.with_term(kind, level, text);
+        if !text.is_empty() {
+            self.push(kind, level, ordinal, language, &text);
         }
     }
+
+    /// The first block of a definition carries its terms: `term: text`. In a
+    /// field list, `name – description` (a parameter) reads `name:
+    /// description`, and `Type:`/`Default:` fields are kept for one summary
+    /// paragraph.
+    fn with_term(&mut self, kind: BlockKind, level: u8, text: String) -> (BlockKind, u8, String) {
+        let list_level = self.list_depth().max(1);
+        let Some(dl) = self.dls.last_mut().filter(|dl| dl.in_definition) else {
+            return (kind, level, text);
+        };
+        let fields = dl.kind == DlKind::Fields;
+        let text = if fields { parameter_text(&text).unwrap_or(text) } else { text };
+        if dl.terms.is_empty() {
+            return (kind, level, text);
+        }
+        if !matches!(kind, BlockKind::Paragraph | BlockKind::ListItem) {
+            self.terms_alone();
+            return (kind, level, text);
+        }
+        let terms = std::mem::take(&mut dl.terms).join(", ");
+        if fields {
+            let name = terms.to_lowercase();
+            if matches!(name.as_str(), "type" | "default") {
+                dl.summary.push(format!("{terms}: {}", text.trim_end_matches('.')));
+                return (kind, level, String::new());
+            }
+            if parameter_text(&text).is_some() || kind == BlockKind::ListItem {
+                return (BlockKind::ListItem, list_level, text);
+            }
+        }
+        if let Some(stripped) = text.strip_prefix(&format!("{terms}:")) {
+            return (BlockKind::ListItem, list_level, format!("{terms}:{stripped}"));
+        }
+        (BlockKind::ListItem, list_level, format!("{terms}: {text}"))
+    }
+
+    /// Pushes a block; a heading ends any pending repeat of the section
+    /// heading, other blocks say it first.
+    fn push(&mut self, kind: BlockKind, level: u8, ordinal: Option<u32>, language: Option<String>, text: &str) {
+        if kind == BlockKind::Heading {
+            // A permalink sign that escaped as text (no anchor around it).
+            let text = text.trim_end_matches(|c: char| c == '¶' || c.is_whitespace());
+            self.reheading = None;
+            if text.is_empty() {
+                return;
+            }
+            if let Some(scope) = self.scopes.last_mut().filter(|scope| scope.heading.is_none() && scope.level == level)
+            {
+                scope.heading = Some(text.to_string());
+            } else if self.frames.iter().all(|frame| frame.role == Role::Block) && self.scopes.is_empty() {
+                self.section = Some((level, text.to_string()));
+            }
+            self.builder.push(kind, level, ordinal, language, text);
+            return;
+        }
+        if let Some((level, heading)) = self.reheading.take() {
+            self.builder.push(BlockKind::Heading, level, None, None, &heading);
+        }
+        self.builder.push(kind, level, ordinal, language, text);
+    }
+}
+
+/// A signature as a reader names the object: `.. toctree::` is `toctree`,
+/// `:linenos: number` is `linenos: number`, `:index:` is `index`.
+fn signature_text(text: &str, signature: Signature) -> String {
+    let text = text.trim();
+    match signature {
+        Signature::Directive => {
+            let text = text.strip_prefix("..").unwrap_or(text).trim_start();
+            match text.split_once("::") {
+                Some((name, argument)) if argument.trim().is_empty() => name.trim().to_string(),
+                Some((name, argument)) => format!("{} {}", name.trim(), argument.trim()),
+                None => text.to_string(),
+            }
+        }
+        Signature::DirectiveOption => match text.strip_prefix(':').and_then(|rest| rest.split_once(':')) {
+            Some((name, argument)) if argument.trim().is_empty() => name.trim().to_string(),
+            Some((name, argument)) => format!("{}: {}", name.trim(), argument.trim()),
+            None => text.to_string(),
+        },
+        Signature::Role => text.trim_matches(':').to_string(),
+        Signature::Plain => text.to_string(),
+    }
+}
+
+/// `path – description` (docutils' parameter item, with an en dash) as
+/// `path: description`; `None` when the text is not one.
+fn parameter_text(text: &str) -> Option<String> {
+    let (name, description) = text.split_once(" – ")?;
+    let short = !name.is_empty() && name.len() <= 80 && name.split_whitespace().count() <= 6;
+    short.then(|| format!("{}: {}", name.trim(), description.trim()))
 }
 
 /// The language of a code block from `class="language-x"` (or `lang-x`) on
@@ -451,3 +1007,7 @@ fn code_language(element: &scraper::node::Element) -> Option<String> {
 fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+#[path = "html_tests.rs"]
+mod tests;
