@@ -174,6 +174,22 @@ struct SemanticPass {
     fingerprints: semantic::Fingerprints,
     keys: store::Records<semantic::BandKey>,
     members: store::Records<balance::Member>,
+    /// A hash of the inline code each member's question names (0: none).
+    subjects: store::Records<u64>,
+}
+
+/// A hash of the inline code spans (`` `os.path.join()` ``) in a pair's
+/// questions, 0 when there are none. The static embedding does not see
+/// identifiers (they are out of its vocabulary), so "What does
+/// `HttpRequest.GET` do?" and "What does `HttpRequest.COOKIES` do?" embed
+/// alike; two questions naming different code are never the same question.
+fn code_subject(pair: &Pair) -> u64 {
+    let questions = pair.questions();
+    let spans: Vec<&str> = questions.split('`').skip(1).step_by(2).collect();
+    if spans.is_empty() {
+        return 0;
+    }
+    xxhash_rust::xxh3::xxh3_64(spans.join("\u{1f}").as_bytes()).max(1)
 }
 
 impl Deduper {
@@ -208,6 +224,7 @@ impl Deduper {
                 fingerprints: semantic::Fingerprints::new(model.dims()),
                 keys: store::Records::new(semantic::BANDS),
                 members: store::Records::new(1),
+                subjects: store::Records::new(1),
                 model,
             });
         }
@@ -268,8 +285,14 @@ impl Deduper {
         let fingerprint = pair_vectors.fingerprint();
         let keys = semantic.hyperplanes.keys(&pair_vectors);
         let threshold = self.config.semantic_threshold;
+        let subject = code_subject(pair);
+        let other_code = |candidate: usize| {
+            let kept = semantic.subjects.get(candidate).and_then(|s| s.first().copied()).unwrap_or(0);
+            subject != 0 && kept != 0 && kept != subject
+        };
         let first = semantic.buckets.candidates(&keys).into_iter().find(|candidate| {
-            semantic.fingerprints.get(*candidate).is_some_and(|kept| fingerprint.similarity(&kept) >= threshold)
+            !other_code(*candidate)
+                && semantic.fingerprints.get(*candidate).is_some_and(|kept| fingerprint.similarity(&kept) >= threshold)
         });
         if let Some(first) = first.and_then(|member| semantic.members.get(member)?.first().copied()) {
             return dropped(&self.ids, DropReason::SemanticDuplicate, first.near);
@@ -283,6 +306,7 @@ impl Deduper {
         semantic.keys.push(&keys);
         semantic.fingerprints.push(fingerprint);
         semantic.members.push(&[balance::Member::of(pair, index)]);
+        semantic.subjects.push(&[subject]);
         None
     }
 

@@ -435,3 +435,29 @@ fn shingles_a_text_the_same_however_its_words_are_spaced() {
     assert_eq!(signature_of("one  two three   four five six ", 3, 32), single);
     assert_ne!(signature_of("one two three four five seven", 3, 32), single);
 }
+
+#[test]
+fn questions_naming_different_code_are_not_the_same_question() {
+    // The static embedding cannot see identifiers: without the code check
+    // these two would embed alike and the second would go.
+    let pairs = vec![
+        pair(
+            "get",
+            "What is `HttpRequest.GET` for?",
+            "A dictionary-like object containing all given HTTP GET parameters.",
+        ),
+        pair(
+            "post",
+            "What is `HttpRequest.POST` for?",
+            "A dictionary-like object containing all given HTTP POST parameters.",
+        ),
+        pair(
+            "again",
+            "What is `HttpRequest.GET` for?",
+            "A dictionary-like object that holds all given HTTP GET parameters.",
+        ),
+    ];
+    let result = diversify(pairs, &DEFAULT_CONFIG).expect("dedups");
+    let kept: Vec<&str> = result.kept.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(kept, ["get", "post"], "{:?}", result.dropped);
+}

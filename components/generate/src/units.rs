@@ -360,6 +360,12 @@ fn object_name(heading: &str) -> Option<(String, ObjectKind)> {
 /// part one token (with `*`, `=default`, `/`, `[`).
 fn parameters_only(tail: &str) -> bool {
     let Some(inside) = tail.strip_prefix('(').and_then(|t| t.split(')').next()) else { return false };
+    // "(boolean)", "(integer)": a type gloss on a setting, not a parameter.
+    const TYPE_WORDS: &[&str] =
+        &["boolean", "bool", "integer", "int", "string", "str", "float", "list", "dict", "enum", "number", "text"];
+    if TYPE_WORDS.contains(&inside.trim().to_lowercase().as_str()) {
+        return false;
+    }
     inside.trim().is_empty()
         || inside.split(',').all(|part| {
             let part = part.trim();
@@ -444,6 +450,9 @@ fn object_question(name: &str, kind: ObjectKind, context: &Context, pick: usize)
         (_, Context::Owner(owner), _) => format!("What is `{owner}.{name}` for?"),
         (_, Context::Command(command), 0) => format!("What does {code} do in {command}?"),
         (_, Context::Command(command), _) => format!("What is {code} for in {command}?"),
+        // A qualified name ("HttpRequest.body") already says where it lives.
+        (_, Context::Topic(_), 0) if name.contains(['.', ':']) => format!("What does {code} do?"),
+        (_, Context::Topic(_), _) if name.contains(['.', ':']) => format!("What is {code} for?"),
         (ObjectKind::Callable, Context::Topic(topic), 0) => format!("In {topic}, what does {code} do?"),
         (ObjectKind::Callable, Context::Topic(topic), _) => format!("What is {code} used for in {topic}?"),
         (_, Context::Topic(topic), 0) => format!("In {topic}, what does {code} do?"),
@@ -538,16 +547,17 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
         return Some((format!("How do I {}?", first_person(rest)), TaskType::ProcedureInstruction));
     }
     let first = words[0].to_lowercase();
-    if let Some((_, base)) = GERUNDS.iter().find(|(gerund, _)| *gerund == first) {
-        if words.len() < 2 {
+    // "Update your po files": an imperative heading is the task itself.
+    let imperative = GERUNDS.iter().find(|(_, base)| *base == first).map(|(gerund, _)| *gerund);
+    let gerund = GERUNDS.iter().find(|(gerund, _)| *gerund == first).map(|(gerund, _)| *gerund).or(imperative);
+    if let Some((_, base)) = gerund.and_then(|g| GERUNDS.iter().find(|(gerund, _)| *gerund == g)) {
+        if words.len() < 2 || vague_goal(&words[1..]) {
             return None;
         }
         let rest = lower_first(&words[1..].join(" "));
         // The lead must say how: name the action or address the reader.
         let lead_lower = lead.to_lowercase();
-        let says_how = lead_lower
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|word| word.starts_with(base) && word.len() <= base.len() + 3);
+        let says_how = lead_lower.split(|c: char| !c.is_alphanumeric()).any(|word| inflects(word, base));
         if !says_how {
             return None;
         }
@@ -580,19 +590,106 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
     // "What is X?" only when the lead defines X ("X is a ..."); otherwise an
     // overview, and only of a lead of two sentences or more.
     let opening = first_sentence.trim_start_matches("the ").trim_start_matches("a ").trim_start_matches("an ");
-    let defines = (opening.starts_with(head_stem) || opening.starts_with(&topic.to_lowercase()))
-        && [" is ", " are "].iter().any(|copula| opening.contains(copula));
+    let topic_lower = topic.to_lowercase();
+    let topic_stem = topic_lower.trim_end_matches('s');
+    let defines = opening.starts_with(topic_stem) && [" is ", " are "].iter().any(|copula| opening.contains(copula));
+    // An overview's lead must be about the topic from its first words, not
+    // reach it late ("You can't modify ... an already migrated custom field").
+    let early: String = opening.split_whitespace().take(10).collect::<Vec<_>>().join(" ");
+    if !defines && !early.contains(topic_stem) {
+        return None;
+    }
     let sentences = brightrun_types::sentences(lead).len();
-    let named = if plural || topic.starts_with(char::is_uppercase) { topic.clone() } else { with_article(&topic) };
+    let possessive = topic.contains("'s") || topic.contains("’s");
+    let named = if plural || possessive || topic.starts_with(char::is_uppercase) {
+        topic.clone()
+    } else {
+        with_article(&topic)
+    };
     let pick = phrase.pick(TaskType::DefinitionQa, heading, 2);
     let question = match (defines, pick) {
         (true, _) if plural => format!("What are {topic}?"),
         (true, _) => format!("What is {named}?"),
         (false, _) if sentences < 2 => return None,
-        (false, 0) => format!("Give me an overview of {named}."),
-        (false, _) => format!("Can you explain {named}?"),
+        (false, 0) => format!("Give me an overview of {}.", if topic.contains(" of ") { &named } else { &topic }),
+        (false, _) => format!("Can you explain {topic}?"),
     };
     Some((question, TaskType::SectionSummary))
+}
+
+/// Whether `word` is `base` or one of its regular inflections ("create",
+/// "creates", "created", "creating"; "run", "running"; "set", "sets").
+fn inflects(word: &str, base: &str) -> bool {
+    if word == base {
+        return true;
+    }
+    let stem = base.strip_suffix('e').unwrap_or(base);
+    let doubled = base.chars().next_back().map(|c| format!("{base}{c}")).unwrap_or_default();
+    let stem_y = base.strip_suffix('y').map(|s| format!("{s}i"));
+    ["s", "es", "d", "ed", "ing"].iter().any(|suffix| {
+        word == format!("{base}{suffix}")
+            || word == format!("{stem}{suffix}")
+            || word == format!("{doubled}{suffix}")
+            || stem_y.as_ref().is_some_and(|s| word == format!("{s}{suffix}"))
+    })
+}
+
+/// Nouns that name nothing in particular as the object of a task ("reduce
+/// the overhead", "install dependencies", "clean things up").
+const GENERIC_OBJECTS: &[&str] = &[
+    "overhead",
+    "problem",
+    "problems",
+    "issue",
+    "issues",
+    "dependencies",
+    "changes",
+    "results",
+    "data",
+    "file",
+    "files",
+    "value",
+    "values",
+    "output",
+    "behavior",
+    "behaviour",
+    "process",
+    "error",
+    "errors",
+    "things",
+    "thing",
+    "information",
+    "details",
+    "settings",
+    "options",
+    "contents",
+    "content",
+    "work",
+    "system",
+    "code",
+    "documentation",
+    "performance",
+    "space",
+    "time",
+    "way",
+    "ones",
+    "one",
+    "stuff",
+    "up",
+    "it",
+    "them",
+    "more",
+    "something",
+];
+
+/// Whether a task's object words name nothing specific: the last is a
+/// generic noun, or any is "things"/"stuff", with no code or name among them.
+fn vague_goal(words: &[&str]) -> bool {
+    let clean = |w: &&str| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    let named = words.iter().any(|w| is_code_token(w) || w.chars().next().is_some_and(char::is_uppercase));
+    let last = words.last().map(clean).unwrap_or_default();
+    let filler = words.iter().map(clean).any(|w| ["things", "thing", "stuff", "something"].contains(&w.as_str()));
+    !named && (GENERIC_OBJECTS.contains(&last.as_str()) || filler)
 }
 
 /// "the X" for a common-noun phrase, the phrase itself for names.
@@ -723,47 +820,7 @@ fn purpose_of(sentence: &str) -> Option<String> {
     }
     // A goal whose object is a bare generic noun ("reduce the overhead",
     // "install dependencies") leans on what came before.
-    const GENERIC_OBJECTS: &[&str] = &[
-        "overhead",
-        "problem",
-        "problems",
-        "issue",
-        "issues",
-        "dependencies",
-        "changes",
-        "results",
-        "data",
-        "file",
-        "files",
-        "value",
-        "values",
-        "output",
-        "behavior",
-        "behaviour",
-        "process",
-        "error",
-        "errors",
-        "things",
-        "information",
-        "details",
-        "settings",
-        "options",
-        "contents",
-        "work",
-        "system",
-        "code",
-        "documentation",
-        "performance",
-        "space",
-        "time",
-        "way",
-        "ones",
-        "one",
-    ];
-    let last =
-        goal_words.last().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).unwrap_or_default();
-    let named = goal_words.iter().any(|w| is_code_token(w) || w.chars().next().is_some_and(char::is_uppercase));
-    if GENERIC_OBJECTS.contains(&last.as_str()) && !named {
+    if vague_goal(&goal_words) {
         return None;
     }
     // The goal must name what it acts on: "To do this" or "To use it" does not.
@@ -807,7 +864,7 @@ pub(crate) fn definitions(
             continue;
         }
         let meaning = after.split_once(' ').map_or("", |(_, rest)| rest);
-        let defines = ["a ", "an ", "the ", "one of ", "used to ", "used for ", "defined as ", "a way "]
+        let defines = ["a ", "an ", "the ", "one of ", "used to ", "used for ", "a way "]
             .iter()
             .any(|start| meaning.starts_with(start))
             || after.starts_with("refers to ")
@@ -1037,7 +1094,12 @@ pub(crate) fn code_facts(chunk: &Chunk, analysis: &Analysis, in_body: impl Fn(&S
         };
         let subject = &words[..verb_at];
         let opener = subject.first().map(|w| w.to_lowercase()).unwrap_or_default();
+        let clause_inside = subject.iter().any(|w| {
+            w.ends_with([':', ';'])
+                || AUXILIARIES.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase().as_str())
+        });
         let named_subject = !subject.is_empty()
+            && !clause_inside
             && subject.len() <= 6
             && subject.iter().any(|w| is_code_token(w))
             && !subject.iter().any(|w| w.ends_with(',') || w.contains(['(', ')']) && !w.ends_with("()"))
@@ -1109,4 +1171,71 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         out.push(Candidate::single(TaskType::FactualQa, question, answer.to_string(), vec![span]));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_name_objects_and_glosses_do_not() {
+        assert_eq!(object_name("os.path.join(path, *paths)"), Some(("os.path.join()".into(), ObjectKind::Callable)));
+        assert_eq!(object_name("class Model(**kwargs)"), Some(("Model()".into(), ObjectKind::Callable)));
+        assert_eq!(object_name("--keep-index"), Some(("--keep-index".into(), ObjectKind::Option)));
+        assert_eq!(object_name("html_static_path"), Some(("html_static_path".into(), ObjectKind::Named)));
+        assert_eq!(object_name("user_catalog_table (boolean)"), Some(("user_catalog_table".into(), ObjectKind::Named)));
+        assert_eq!(object_name("pagewidth (CSS length)"), None);
+        for heading in ["DESCRIPTION", "Using the cache", "Proxy models", "NOTES"] {
+            assert_eq!(object_name(heading), None, "{heading}");
+        }
+    }
+
+    #[test]
+    fn inflections_are_matched_as_words() {
+        for (word, base) in [("created", "create"), ("running", "run"), ("sets", "set"), ("queried", "query")] {
+            assert!(inflects(word, base), "{word} {base}");
+        }
+        assert!(!inflects("user", "use"));
+        assert!(!inflects("settings", "set"));
+    }
+
+    #[test]
+    fn purposes_need_a_specific_goal_and_a_way() {
+        assert_eq!(
+            purpose_of("To change the server's port, pass it as a command-line argument.").as_deref(),
+            Some("change the server's port")
+        );
+        assert_eq!(
+            purpose_of("To create an environment in env, run:").as_deref(),
+            Some("create an environment in env")
+        );
+        assert_eq!(
+            purpose_of("You can prevent a migration from running by setting atomic to False.").as_deref(),
+            Some("prevent a migration from running")
+        );
+        for sentence in [
+            "To do this, run the command.",
+            "To reduce the overhead, use a queue.",
+            "To update the visibility map, which speeds up scans.",
+            "To clean things up, rebase the topic.",
+        ] {
+            assert_eq!(purpose_of(sentence), None, "{sentence}");
+        }
+    }
+
+    #[test]
+    fn why_questions_invert_a_named_subject() {
+        assert_eq!(
+            why_question("A field name cannot be a Python reserved word").as_deref(),
+            Some("Why can't a field name be a Python reserved word?")
+        );
+        for premise in [
+            "It must be restarted",
+            "Sometimes the thing cannot be amended",
+            "GET would also be unsuitable for a password form",
+            "Note that attributes will not be documented",
+        ] {
+            assert_eq!(why_question(premise), None, "{premise}");
+        }
+    }
 }
