@@ -460,6 +460,17 @@ fn object_question(name: &str, kind: ObjectKind, context: &Context, pick: usize)
     }
 }
 
+/// The task an object's pair teaches: what a callable or option does is a
+/// fact about its behaviour (`factual-qa`); what a setting, attribute or
+/// variable is for is answered by a definition of it ("A list of paths
+/// that ..."), so `definition-qa`.
+fn object_task(kind: ObjectKind) -> TaskType {
+    match kind {
+        ObjectKind::Callable | ObjectKind::Option => TaskType::FactualQa,
+        ObjectKind::Named => TaskType::DefinitionQa,
+    }
+}
+
 /// Whether a description's first sentence describes its object: it may open
 /// with a verb ("Return the ...") or a noun phrase ("The URL to ..."), not
 /// with a gerund subject or a subordinate clause about something else.
@@ -498,7 +509,7 @@ pub(crate) fn object_descriptions(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candi
         let Some(context) = object_context(chunk, index, kind) else { continue };
         let pick = phrase.pick(TaskType::FactualQa, &name, 2);
         let question = object_question(&name, kind, &context, pick);
-        out.push(Candidate::single(TaskType::FactualQa, question, answer, vec![span]));
+        out.push(Candidate::single(object_task(kind), question, answer, vec![span]));
     }
     out
 }
@@ -1168,7 +1179,7 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         let Some(context) = object_context(chunk, index, kind) else { continue };
         let pick = phrase.pick(TaskType::FactualQa, &name, 2);
         let question = object_question(&name, kind, &context, pick);
-        out.push(Candidate::single(TaskType::FactualQa, question, answer.to_string(), vec![span]));
+        out.push(Candidate::single(object_task(kind), question, answer.to_string(), vec![span]));
     }
     out
 }

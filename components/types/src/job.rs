@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::{DiversifyConfig, ExportConfig, GenerateConfig, IngestConfig, SegmentConfig};
 
 /// Default balance caps (the diversify component's own defaults): no task
-/// type above 60 % of the kept pairs, no content type above 60 %, no
-/// difficulty above 70 %.
+/// type above 60 % of the kept pairs, no difficulty above 70 %, no cap on
+/// content type (see diversify's `balance`).
 pub const DEFAULT_MAX_TASK_SHARE: f32 = 0.6;
 /// See [`DEFAULT_MAX_TASK_SHARE`].
-pub const DEFAULT_MAX_CONTENT_SHARE: f32 = 0.6;
+pub const DEFAULT_MAX_CONTENT_SHARE: f32 = 1.0;
 /// See [`DEFAULT_MAX_TASK_SHARE`].
 pub const DEFAULT_MAX_DIFFICULTY_SHARE: f32 = 0.7;
 /// Static-embedding cosine at which two pairs (questions and answers both)
