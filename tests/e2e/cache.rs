@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Redis, examples, json, run, stderr};
+use crate::support::{Redis, examples, json, run, stderr, workspace};
 
 /// (layer, hits, misses, corrupt) per cache layer (a stage, or `document`) from a report.
 fn cache_figures(out: &Path) -> Vec<(String, u64, u64, u64)> {
@@ -124,8 +124,8 @@ fn global_stages_stream_in_batches_and_resume_their_cached_chain() {
     let input = work.path().join("corpus");
     copy_examples(&input);
     let cache = work.path().join("cache");
-    // 32 KiB batches: the examples' pairs make a dozen or more.
-    let small = ["--quiet", "--pair-batch-kib", "32"];
+    // 4 KiB batches: the examples' pairs make a dozen or more.
+    let small = ["--quiet", "--pair-batch-kib", "4"];
 
     let whole = work.path().join("whole");
     assert!(run(&[&input], &whole, &cache, &["--quiet", "--no-cache"]).status.success());
@@ -161,7 +161,7 @@ fn global_stages_stream_in_batches_and_resume_their_cached_chain() {
         assert!(hits(&figures, stage) > 0 && misses(&figures, stage) > 0, "{stage}: {figures:?}");
     }
     let fresh = work.path().join("fresh");
-    assert!(run(&[&input], &fresh, &cache, &["--quiet", "--no-cache", "--pair-batch-kib", "32"]).status.success());
+    assert!(run(&[&input], &fresh, &cache, &["--quiet", "--no-cache", "--pair-batch-kib", "4"]).status.success());
     assert_eq!(dataset_files(&resumed), dataset_files(&fresh), "a resumed chain gives the dataset of a fresh run");
     assert!(dataset(&resumed).contains("holds an old snapshot"), "the edit reaches the dataset");
 }
@@ -230,21 +230,26 @@ fn keeps_the_sqlite_cache_within_its_size_cap() {
             .query_row("SELECT COALESCE(SUM(length(value)), 0) FROM stage_results", [], |row| row.get(0))
             .expect("sums")
     };
-    let uncapped = run(&[&examples()], &work.path().join("out1"), &cache, &["--quiet", "--cache-max-mib", "0"]);
+    // The examples and the real-document fixtures: their results take more than 1 MiB.
+    let fixtures = workspace().join("tests/fixtures");
+    let folders = [examples(), fixtures.join("rst"), fixtures.join("asciidoc"), fixtures.join("html")];
+    let inputs: Vec<&Path> = folders.iter().map(|p| p.as_path()).collect();
+    let uncapped = run(&inputs, &work.path().join("out1"), &cache, &["--quiet", "--cache-max-mib", "0"]);
     assert!(uncapped.status.success(), "{}", stderr(&uncapped));
     let full = stored(&cache);
-    assert!(full > 3 << 20, "the examples' results take more than 3 MiB: {full}");
+    assert!(full > 1 << 20, "the inputs' results take more than 1 MiB: {full}");
 
     // A warm run reads the whole-document and global results; the per-stage ones it does
     // not read are now the least recently used, and go first.
-    let capped = run(&[&examples()], &work.path().join("out2"), &cache, &["--quiet", "--cache-max-mib", "3"]);
+    let capped = run(&inputs, &work.path().join("out2"), &cache, &["--quiet", "--cache-max-mib", "1"]);
     assert!(capped.status.success(), "{}", stderr(&capped));
     let kept = stored(&cache);
-    assert!(full > 3 << 20 && kept <= (3 << 20) * 9 / 10, "evicted to 90 % of 3 MiB: {kept} of {full}");
-    let third = run(&[&examples()], &work.path().join("out3"), &cache, &["--quiet", "--cache-max-mib", "3"]);
+    assert!(kept <= (1 << 20) * 9 / 10, "evicted to 90 % of 1 MiB: {kept} of {full}");
+    let third = run(&inputs, &work.path().join("out3"), &cache, &["--quiet", "--cache-max-mib", "1"]);
     assert!(third.status.success(), "{}", stderr(&third));
+    let count = json(&work.path().join("out3/report.json"))["counts"]["documents"].as_u64().expect("documents");
     let documents = cache_figures(&work.path().join("out3")).into_iter().find(|(layer, ..)| layer == "document");
-    assert_eq!(documents.map(|(_, hits, misses, _)| (hits, misses)), Some((7, 0)), "what was read last stays");
+    assert_eq!(documents.map(|(_, hits, misses, _)| (hits, misses)), Some((count, 0)), "what was read last stays");
     // The dataset does not depend on what the cache kept.
     let dataset = |out: &str| std::fs::read_to_string(work.path().join(out).join("sharegpt.json")).expect("dataset");
     assert!(dataset("out1") == dataset("out2") && dataset("out1") == dataset("out3"));

@@ -57,7 +57,9 @@ fn turns_the_bundled_examples_into_a_dataset_whose_evidence_is_the_source_text()
         }
     }
     let tasks: std::collections::BTreeSet<&str> = audit.iter().map(|r| as_str(&r["task"], "task")).collect();
-    for task in ["definition-qa", "procedure-instruction", "section-summary", "reasoning-why", "faq-answer", "multi-turn"] {
+    for task in
+        ["definition-qa", "procedure-instruction", "section-summary", "reasoning-why", "faq-answer", "multi-turn"]
+    {
         assert!(tasks.contains(task), "no {task} pair in {tasks:?}");
     }
     // Every piece of evidence names the assistant turn it supports, and every assistant turn has some.

@@ -46,7 +46,13 @@ fn markup_needles(text: &str) -> Vec<&'static str> {
         ("asciidoc macro", |p| p.contains("linkgit:") || p.contains("<<") || p.contains("[[")),
         ("asciidoc attribute", |p| ["{litdd}", "{plus}", "{caret}", "{tilde}"].iter().any(|a| p.contains(a))),
         ("viewcode link", |p| p.contains("[source]")),
-        ("tex internal", |p| p.contains('@') && p.contains('\\') && p.split('\\').skip(1).any(|s| s.split(|c: char| !c.is_alphanumeric() && c != '@').next().is_some_and(|name| name.contains('@')))),
+        ("tex internal", |p| {
+            p.contains('@')
+                && p.contains('\\')
+                && p.split('\\').skip(1).any(|s| {
+                    s.split(|c: char| !c.is_alphanumeric() && c != '@').next().is_some_and(|name| name.contains('@'))
+                })
+        }),
         ("html tag", |p| p.contains("</") || p.contains("<a ") || p.contains("<span")),
     ];
     needles.iter().filter(|(_, found)| found(&prose)).map(|(name, _)| *name).collect()
@@ -54,11 +60,8 @@ fn markup_needles(text: &str) -> Vec<&'static str> {
 
 /// Word 3-grams of a question, lower-cased.
 fn trigrams(text: &str) -> BTreeSet<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words: Vec<String> =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
     words.windows(3).map(|w| w.join(" ")).collect()
 }
 

@@ -108,8 +108,29 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
     for candidates in &mut by_task {
         candidates.retain(|candidate| wanted(candidate.task) && passes_review(chunk, candidate));
     }
+    // One question with two different answers in a chunk ("what does
+    // `template_name` do?" under two views) is ambiguous: neither is kept.
+    let mut asked: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for candidate in by_task.iter().flatten() {
+        *asked.entry(candidate.question.as_str()).or_default() += 1;
+    }
+    let ambiguous: std::collections::HashSet<String> =
+        asked.into_iter().filter(|(_, count)| *count > 1).map(|(question, _)| question.to_string()).collect();
+    for candidates in &mut by_task {
+        candidates.retain(|candidate| !ambiguous.contains(&candidate.question));
+    }
     if wanted(TaskType::MultiTurn) {
         let conversation = conversation::conversation(&by_task, &phrase);
+        // An exchange of a conversation is not exported alone as well: the
+        // dataset would hold its question and answer twice.
+        let used: Vec<&Vec<Span>> = conversation
+            .iter()
+            .flat_map(|c| std::iter::once(&c.spans).chain(c.follow_ups.iter().map(|e| &e.spans)))
+            .collect();
+        let used: Vec<Vec<Span>> = used.into_iter().cloned().collect();
+        for candidates in &mut by_task {
+            candidates.retain(|candidate| !used.contains(&candidate.spans));
+        }
         by_task.push(conversation);
     }
 

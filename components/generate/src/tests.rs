@@ -129,8 +129,11 @@ fn questions_name_the_subject_their_answer_is_about() {
     let c = reference_sample();
     let analysis = brightrun_analyze::analyze(&c).expect("analyses");
     let pairs = generate(&c, &analysis, &config()).expect("generates");
-    let asked: Vec<(&str, &str)> =
-        pairs.iter().map(|p| (p.turns[0].content.as_str(), p.turns[1].content.as_str())).collect();
+    let asked: Vec<(&str, &str)> = pairs
+        .iter()
+        .flat_map(|p| p.turns.chunks(2))
+        .map(|exchange| (exchange[0].content.as_str(), exchange[1].content.as_str()))
+        .collect();
     let find = |needle: &str| asked.iter().find(|(q, _)| q.contains(needle)).copied();
     let (_, join) = find("`os.path.join()`").unwrap_or_else(|| panic!("the object is named: {asked:?}"));
     assert!(join.starts_with("Join one or more path segments"), "{join}");
@@ -168,18 +171,25 @@ fn a_why_question_inverts_a_named_subject_and_its_auxiliary() {
 }
 
 #[test]
-fn a_conversation_is_made_of_pairs_that_pass_alone() {
+fn a_conversation_is_made_of_pairs_that_pass_alone_and_are_not_exported_twice() {
     let c = reference_sample();
     let analysis = brightrun_analyze::analyze(&c).expect("analyses");
     let pairs = generate(&c, &analysis, &config()).expect("generates");
     let conversation = pairs.iter().find(|p| p.task == TaskType::MultiTurn).expect("a conversation");
     assert!(conversation.turns.len() >= 4);
+    let singles_config = GenerateConfig {
+        tasks: TaskType::ALL.iter().copied().filter(|t| *t != TaskType::MultiTurn).collect(),
+        ..config()
+    };
+    let singles = generate(&c, &analysis, &singles_config).expect("generates");
     for exchange in conversation.turns.chunks(2) {
-        let single = pairs
+        let passes_alone = singles
             .iter()
-            .filter(|p| p.task != TaskType::MultiTurn)
             .any(|p| p.turns[0].content == exchange[0].content && p.turns[1].content == exchange[1].content);
-        assert!(single, "each exchange is a pair of its own: {exchange:?}");
+        assert!(passes_alone, "each exchange is a pair that passes on its own: {exchange:?}");
+        let exported_alone =
+            pairs.iter().filter(|p| p.task != TaskType::MultiTurn).any(|p| p.turns[0].content == exchange[0].content);
+        assert!(!exported_alone, "an exchange of a conversation is not exported alone too: {exchange:?}");
     }
 }
 

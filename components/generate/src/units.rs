@@ -264,7 +264,7 @@ fn heading_text(chunk: &Chunk, block: &Block) -> Option<String> {
     // Only strip leading numbers when they are numbering (followed by space or '.').
     let text =
         if numbering_end > 0 && text[..numbering_end].ends_with([' ', '.']) { &text[numbering_end..] } else { text };
-    let text = text.trim().trim_end_matches(['¶', '#', ':']).trim();
+    let text = text.trim().trim_end_matches(['¶', '#', ':', '.']).trim();
     (!text.is_empty()).then(|| text.to_string())
 }
 
@@ -416,7 +416,11 @@ fn object_context(chunk: &Chunk, index: usize, kind: ObjectKind) -> Option<Conte
             }
         }
     }
-    let title = chunk.section_path.first().map(|t| t.trim().trim_end_matches("(1)").trim().to_string())?;
+    // "sphinx.ext.autosummary – Generate autodoc summaries": the name before the dash.
+    let title = chunk.section_path.first().map(|t| {
+        let t = [" – ", " — ", " - "].iter().fold(t.as_str(), |t, dash| t.split(dash).next().unwrap_or(t));
+        t.trim().trim_end_matches("(1)").trim().to_string()
+    })?;
     let command_like = !title.is_empty()
         && !title.contains(' ')
         && title.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
@@ -475,9 +479,16 @@ fn object_task(kind: ObjectKind) -> TaskType {
 /// with a verb ("Return the ...") or a noun phrase ("The URL to ..."), not
 /// with a gerund subject or a subordinate clause about something else.
 fn describes_object(answer: &str) -> bool {
-    let first = answer.split_whitespace().next().unwrap_or("").to_lowercase();
+    let lower = answer.to_lowercase();
+    let first = lower.split_whitespace().next().unwrap_or("");
     let subordinate = ["although", "because", "since", "while", "unlike", "as", "in", "for", "due", "with"];
-    !first.ends_with("ing") && !subordinate.contains(&first.as_str())
+    // "If true, ..." describes a setting; "If a custom subclass ..." is
+    // about something else, and "X is not a subclass" says what it is not.
+    let other_condition = ["if a ", "if an ", "if the ", "if you ", "if your "].iter().any(|s| lower.starts_with(s));
+    let first_clause = lower.split([',', ';', '.']).next().unwrap_or("");
+    let negated =
+        [" is not ", " are not ", " does not ", " isn't ", " doesn't "].iter().any(|n| first_clause.contains(n));
+    !first.ends_with("ing") && !subordinate.contains(&first) && !other_condition && !negated
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -558,8 +569,13 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
         return Some((format!("How do I {}?", first_person(rest)), TaskType::ProcedureInstruction));
     }
     let first = words[0].to_lowercase();
-    // "Update your po files": an imperative heading is the task itself.
-    let imperative = GERUNDS.iter().find(|(_, base)| *base == first).map(|(gerund, _)| *gerund);
+    if words.iter().any(|w| matches!(*w, "and" | "or" | "&" | "vs" | "vs.")) {
+        return None;
+    }
+    // "Update your po files": an imperative heading is the task itself (not
+    // an acronym such as "GET").
+    let capitalised_word = words[0].chars().skip(1).all(|c| c.is_lowercase());
+    let imperative = GERUNDS.iter().find(|(_, base)| *base == first && capitalised_word).map(|(gerund, _)| *gerund);
     let gerund = GERUNDS.iter().find(|(gerund, _)| *gerund == first).map(|(gerund, _)| *gerund).or(imperative);
     if let Some((_, base)) = gerund.and_then(|g| GERUNDS.iter().find(|(gerund, _)| *gerund == g)) {
         if words.len() < 2 || vague_goal(&words[1..]) {
@@ -603,7 +619,14 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
     let opening = first_sentence.trim_start_matches("the ").trim_start_matches("a ").trim_start_matches("an ");
     let topic_lower = topic.to_lowercase();
     let topic_stem = topic_lower.trim_end_matches('s');
-    let defines = opening.starts_with(topic_stem) && [" is ", " are "].iter().any(|copula| opening.contains(copula));
+    // It defines the topic when it says what the topic is: "X is a ...",
+    // "X are the ...", "X refers to ..." (not "X are useful when ...").
+    let after_topic = opening.strip_prefix(topic_stem).map(|rest| rest.trim_start_matches('s').trim_start());
+    let defines = after_topic.is_some_and(|rest| {
+        ["is a ", "is an ", "is the ", "is one ", "are a ", "are an ", "are the ", "are one ", "refers to ", "means "]
+            .iter()
+            .any(|start| rest.starts_with(start))
+    });
     // An overview's lead must be about the topic from its first words, not
     // reach it late ("You can't modify ... an already migrated custom field").
     let early: String = opening.split_whitespace().take(10).collect::<Vec<_>>().join(" ");
@@ -785,6 +808,102 @@ pub(crate) fn purposes(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> {
     out
 }
 
+/// Verbs an instruction opens with ("run the command", "pass it ...").
+const INSTRUCTION_VERBS: &[&str] = &[
+    "add",
+    "append",
+    "apply",
+    "call",
+    "change",
+    "check",
+    "choose",
+    "click",
+    "configure",
+    "copy",
+    "create",
+    "define",
+    "delete",
+    "disable",
+    "edit",
+    "enable",
+    "enter",
+    "execute",
+    "give",
+    "go",
+    "include",
+    "install",
+    "invoke",
+    "keep",
+    "list",
+    "look",
+    "make",
+    "mark",
+    "merge",
+    "move",
+    "open",
+    "pass",
+    "place",
+    "prefix",
+    "press",
+    "provide",
+    "put",
+    "read",
+    "rebase",
+    "register",
+    "remove",
+    "rename",
+    "replace",
+    "restart",
+    "run",
+    "select",
+    "send",
+    "set",
+    "specify",
+    "start",
+    "stop",
+    "subclass",
+    "supply",
+    "switch",
+    "type",
+    "update",
+    "upgrade",
+    "use",
+    "write",
+    "override",
+    "wrap",
+    "import",
+    "export",
+    "commit",
+    "push",
+    "pull",
+    "fetch",
+    "build",
+    "compile",
+    "load",
+    "save",
+    "invoke",
+];
+
+/// Whether `text` is an instruction: an imperative verb first, or "you can",
+/// "you need to", "you must", "you should", "you have to" (what the reader does).
+fn is_instruction(text: &str) -> bool {
+    let lower = text.trim_start().to_lowercase();
+    let lower = lower.strip_prefix("simply ").or_else(|| lower.strip_prefix("just ")).unwrap_or(&lower);
+    let first = lower.split_whitespace().next().unwrap_or("");
+    INSTRUCTION_VERBS.contains(&first)
+        || [
+            "you can ",
+            "you need to ",
+            "you must ",
+            "you should ",
+            "you have to ",
+            "you'll need to ",
+            "you will need to ",
+        ]
+        .iter()
+        .any(|start| lower.starts_with(start))
+}
+
 /// Whether a sentence opens with its purpose clause ("To X, ...").
 fn opens_with_purpose(sentence: &str) -> bool {
     purpose_of(sentence).is_some()
@@ -805,7 +924,8 @@ fn purpose_of(sentence: &str) -> Option<String> {
     } else if let Some(rest) = sentence.strip_prefix("Use ") {
         // "Use `git stash` to record ..." names the tool, then the goal.
         let (tool, goal) = rest.split_once(" to ")?;
-        if tool.split_whitespace().count() > 5 || tool.contains(',') {
+        let names_code = tool.split_whitespace().any(is_code_token);
+        if tool.split_whitespace().count() > 5 || tool.contains([',', '"']) || tool.contains(" or ") || !names_code {
             return None;
         }
         (goal.trim_end_matches('.'), tool)
@@ -816,10 +936,20 @@ fn purpose_of(sentence: &str) -> Option<String> {
             .find(|p| lower.starts_with(p))?;
         sentence.get(prefix.len()..)?.split_once(", ")?
     };
+    let goal = goal.strip_prefix("be able to ").unwrap_or(goal);
     let goal_words: Vec<&str> = goal.split_whitespace().collect();
     // "To X, run:" introduces code; otherwise the way to X must be said.
     let introduces_code = rest.ends_with(':');
     if !(2..=14).contains(&goal_words.len()) || (!introduces_code && rest.split_whitespace().count() < 2) {
+        return None;
+    }
+    // The way must be an instruction ("run ...", "you can ...", "use ..."),
+    // not a statement about what happens ("a warning is inserted instead").
+    // ("You can X by Y-ing" and "Use Z to X" say what to do by their form.)
+    let instructs_by_form = !sentence.starts_with("To ")
+        && !sentence.to_lowercase().starts_with("if ")
+        && !sentence.to_lowercase().starts_with("in order to ");
+    if !introduces_code && !instructs_by_form && !is_instruction(rest) {
         return None;
     }
     // "To X, which ..." is a clipped fragment, not a purpose and a way.
@@ -830,8 +960,11 @@ fn purpose_of(sentence: &str) -> Option<String> {
         return None;
     }
     // A goal whose object is a bare generic noun ("reduce the overhead",
-    // "install dependencies") leans on what came before.
-    if vague_goal(&goal_words) {
+    // "install dependencies") leans on what came before; and one that names
+    // no code or name at all ("ensure consistent highlighting") leaves the
+    // reader asking "in what?", unless the answer shows the code.
+    let specific = goal_words.iter().any(|w| is_code_token(w) || w.chars().next().is_some_and(char::is_uppercase));
+    if vague_goal(&goal_words) || (!specific && !introduces_code) {
         return None;
     }
     // The goal must name what it acts on: "To do this" or "To use it" does not.
@@ -869,6 +1002,20 @@ pub(crate) fn definitions(
         let Some(sentence) = chunk.text_at(definition.span) else { continue };
         let term = definition.term.trim();
         let Some(article) = subject_article(sentence, term) else { continue };
+        // "The mandatory argument is ..." points back at what it belongs to;
+        // only a named term ("The Falcot Corp") stands alone after "The".
+        let named_term =
+            term.split_whitespace().any(|w| is_code_token(w) || w.chars().next().is_some_and(char::is_uppercase));
+        if article == "the" && !named_term {
+            continue;
+        }
+        const NOT_A_TERM: &[&str] = &[
+            "since", "if", "when", "for", "in", "on", "at", "by", "with", "as", "while", "after", "before", "although",
+        ];
+        let term_opener = term.split_whitespace().next().unwrap_or("").to_lowercase();
+        if NOT_A_TERM.contains(&term_opener.as_str()) || term.chars().any(|c| c.is_ascii_digit()) {
+            continue;
+        }
         let after = sentence[sentence.find(term).map_or(0, |at| at + term.len())..].trim_start();
         let plural = after.starts_with("are ");
         if !(after.starts_with("is ") || plural || after.starts_with("refers to ") || after.starts_with("means ")) {
@@ -1082,6 +1229,10 @@ const CODE_VERBS: &[(&str, &str)] = &[
 /// dotted or snake_case name, or camelCase.
 fn is_code_token(word: &str) -> bool {
     let core = word.trim_matches(|c: char| matches!(c, ',' | ';' | '"' | '\'' | '“' | '”'));
+    // "2.0" is a version, not code.
+    if !core.chars().any(char::is_alphabetic) {
+        return false;
+    }
     let inner = core.get(1..core.len().saturating_sub(1)).unwrap_or("");
     core.starts_with('`')
         || core.ends_with("()")
@@ -1213,18 +1364,20 @@ mod tests {
     #[test]
     fn purposes_need_a_specific_goal_and_a_way() {
         assert_eq!(
-            purpose_of("To change the server's port, pass it as a command-line argument.").as_deref(),
-            Some("change the server's port")
+            purpose_of("To change the port of `runserver`, pass it as a command-line argument.").as_deref(),
+            Some("change the port of `runserver`")
         );
         assert_eq!(
             purpose_of("To create an environment in env, run:").as_deref(),
             Some("create an environment in env")
         );
         assert_eq!(
-            purpose_of("You can prevent a migration from running by setting atomic to False.").as_deref(),
-            Some("prevent a migration from running")
+            purpose_of("You can stop a Django migration from running by setting atomic to False.").as_deref(),
+            Some("stop a Django migration from running")
         );
         for sentence in [
+            "To prevent long processing times, a warning is inserted instead.",
+            "If you want to ensure consistent highlighting, you should fix your version of Pygments.",
             "To do this, run the command.",
             "To reduce the overhead, use a queue.",
             "To update the visibility map, which speeds up scans.",

@@ -11,13 +11,13 @@
 //! extension and the media type are hints; when they disagree with the
 //! content, the content wins and the disagreement is a warning.
 
+mod asciidoc;
 mod decode;
 mod docx;
 #[doc(hidden)]
 pub mod hostile;
 mod html;
 mod json;
-mod asciidoc;
 mod markdown;
 mod pdf;
 mod plain;
