@@ -209,7 +209,9 @@ fn faq(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&
         .filter_map(|entry| {
             let answer = chunk.text_at(entry.answer_span)?;
             let words = answer.split_whitespace().count();
-            (brightrun_types::prose::stands_alone(answer) && (10..=150).contains(&words)).then(|| {
+            // "If list formatting looks strange, ..." answers a different question.
+            let conditional = answer.trim_start().starts_with("If ");
+            (brightrun_types::prose::stands_alone(answer) && !conditional && (10..=150).contains(&words)).then(|| {
                 Candidate::single(
                     TaskType::FaqAnswer,
                     templates::faq(&entry.question, phrase.pick(TaskType::FaqAnswer, &entry.question, 4)),

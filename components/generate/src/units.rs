@@ -450,6 +450,14 @@ fn object_question(name: &str, kind: ObjectKind, context: &Context, pick: usize)
         (ObjectKind::Option, Context::Command(command), _) => format!("What is the {code} option of {command} for?"),
         (ObjectKind::Option, Context::Owner(owner), _) => format!("What does the {code} option of `{owner}` do?"),
         (ObjectKind::Option, Context::Topic(topic), _) => format!("In {topic}, what does the {code} option do?"),
+        // The class itself ("class JsonResponse" inside its own section) or an
+        // already qualified name needs no owner prefix.
+        (_, Context::Owner(owner), 0) if name.trim_end_matches("()") == owner || name.contains('.') => {
+            format!("What does {code} do?")
+        }
+        (_, Context::Owner(owner), _) if name.trim_end_matches("()") == owner || name.contains('.') => {
+            format!("What is {code} for?")
+        }
         (_, Context::Owner(owner), 0) => format!("What does `{owner}.{name}` do?"),
         (_, Context::Owner(owner), _) => format!("What is `{owner}.{name}` for?"),
         (_, Context::Command(command), 0) => format!("What does {code} do in {command}?"),
@@ -484,7 +492,10 @@ fn describes_object(answer: &str) -> bool {
     let subordinate = ["although", "because", "since", "while", "unlike", "as", "in", "for", "due", "with"];
     // "If true, ..." describes a setting; "If a custom subclass ..." is
     // about something else, and "X is not a subclass" says what it is not.
-    let other_condition = ["if a ", "if an ", "if the ", "if you ", "if your "].iter().any(|s| lower.starts_with(s));
+    let other_condition =
+        ["if a ", "if an ", "if the ", "if you ", "if your ", "the default", "default:", "defaults to"]
+            .iter()
+            .any(|s| lower.starts_with(s));
     let first_clause = lower.split([',', ';', '.']).next().unwrap_or("");
     let negated =
         [" is not ", " are not ", " does not ", " isn't ", " doesn't "].iter().any(|n| first_clause.contains(n));
@@ -584,6 +595,12 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
         let rest = lower_first(&words[1..].join(" "));
         // The lead must say how: name the action or address the reader.
         let lead_lower = lead.to_lowercase();
+        // "While Django includes ...", "Before sending ...": the lead sets a
+        // scene or a caveat before it says how, if it ever does.
+        let opener = lead_lower.split_whitespace().next().unwrap_or("");
+        if ["while", "although", "though", "sometimes", "before", "after", "if", "when", "as"].contains(&opener) {
+            return None;
+        }
         let says_how = lead_lower.split(|c: char| !c.is_alphanumeric()).any(|word| inflects(word, base));
         if !says_how {
             return None;
@@ -609,6 +626,12 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
         return None;
     }
     // One plain word ("Locks") is a subject only if it is a name or acronym.
+    // An all-capitals word ("MAKE", "DATABASES") names a variable or
+    // setting, which an overview question misframes.
+    let all_caps = heading.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
+    if all_caps {
+        return None;
+    }
     let specific = topic.split_whitespace().count() >= 2 || heading.chars().skip(1).any(char::is_uppercase);
     if !specific || words.iter().any(|w| w.ends_with(',') || *w == "and" || *w == "vs" || *w == "vs.") {
         return None;
@@ -1027,7 +1050,11 @@ pub(crate) fn definitions(
             .any(|start| meaning.starts_with(start))
             || after.starts_with("refers to ")
             || after.starts_with("means ");
-        if !defines || term.split_whitespace().next().is_some_and(|w| w.to_lowercase().ends_with("ing")) {
+        // "... is a good place to go next" rates the term, it does not define it.
+        let evaluative = ["a good ", "a great ", "a nice ", "the best ", "a better ", "an easy ", "the easiest "]
+            .iter()
+            .any(|start| meaning.starts_with(start));
+        if !defines || evaluative || term.split_whitespace().next().is_some_and(|w| w.to_lowercase().ends_with("ing")) {
             continue;
         }
         let specific = term.contains(' ')
@@ -1171,6 +1198,10 @@ fn why_question(premise: &str) -> Option<String> {
     }
     let aux = words[aux_at].to_lowercase();
     let rest = words[aux_at + 1..].join(" ");
+    // "A final point is that ...": a copula before a clause inverts into nonsense.
+    if rest.starts_with("that ") {
+        return None;
+    }
     let subject = lower_first(&subject_words.join(" "));
     let (aux, rest) = match aux.as_str() {
         "cannot" => ("can't".to_string(), rest),
@@ -1271,6 +1302,14 @@ pub(crate) fn code_facts(chunk: &Chunk, analysis: &Analysis, in_body: impl Fn(&S
             continue;
         }
         let Some((_, base)) = CODE_VERBS.iter().find(|(v, _)| *v == words[verb_at]) else { continue };
+        // "`PAPER=a4` sets it to ...": what "it" is, the reader cannot tell.
+        let pronoun_object = words[verb_at + 1..].iter().take(2).any(|w| {
+            ["it", "them", "they", "this", "that", "these", "those"]
+                .contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase().as_str())
+        });
+        if pronoun_object {
+            continue;
+        }
         let subject_text = lower_first(&subject.join(" "));
         out.push(Candidate::single(
             TaskType::FactualQa,
