@@ -124,8 +124,8 @@ fn global_stages_stream_in_batches_and_resume_their_cached_chain() {
     let input = work.path().join("corpus");
     copy_examples(&input);
     let cache = work.path().join("cache");
-    // 4 KiB batches: the examples' pairs make a dozen or more.
-    let small = ["--quiet", "--pair-batch-kib", "4"];
+    // 1 KiB batches: the examples' pairs make a dozen or more.
+    let small = ["--quiet", "--pair-batch-kib", "1"];
 
     let whole = work.path().join("whole");
     assert!(run(&[&input], &whole, &cache, &["--quiet", "--no-cache"]).status.success());
@@ -161,7 +161,7 @@ fn global_stages_stream_in_batches_and_resume_their_cached_chain() {
         assert!(hits(&figures, stage) > 0 && misses(&figures, stage) > 0, "{stage}: {figures:?}");
     }
     let fresh = work.path().join("fresh");
-    assert!(run(&[&input], &fresh, &cache, &["--quiet", "--no-cache", "--pair-batch-kib", "4"]).status.success());
+    assert!(run(&[&input], &fresh, &cache, &["--quiet", "--no-cache", "--pair-batch-kib", "1"]).status.success());
     assert_eq!(dataset_files(&resumed), dataset_files(&fresh), "a resumed chain gives the dataset of a fresh run");
     assert!(dataset(&resumed).contains("holds an old snapshot"), "the edit reaches the dataset");
 }

@@ -40,8 +40,8 @@ fn turns_the_bundled_examples_into_a_dataset_whose_evidence_is_the_source_text()
     let texts = normalised_texts(&examples());
     assert_eq!(texts.len(), 7, "every example ingests");
     let audit = json_lines(&out.join("pairs.jsonl"));
-    // At least 150 pairs per MB of input (the examples are about 160 KB).
-    assert!(audit.len() >= 40, "only {} pairs", audit.len());
+    // At least 150 pairs per MB of input (the examples are 161 KB).
+    assert!(audit.len() >= 25, "only {} pairs", audit.len());
     for row in &audit {
         for evidence in row["evidence"].as_array().expect("evidence list") {
             let source = as_str(&evidence["source"], "source");

@@ -29,8 +29,8 @@ fn guest_problem(result: Result<impl std::fmt::Debug, StageFailure>) -> (String,
     }
 }
 
-const MARKDOWN: &str = "# Cache\n\nThe page cache is a region of memory that holds recently used pages. \
-    Pages stay cached because reading them again from disk is slow.\n\n\
+const MARKDOWN: &str = "# Cache\n\nA page cache is a region of memory that holds recently used pages. \
+    The page cache must stay small because the database shares its memory.\n\n\
     To clear the cache:\n\n1. Stop the service.\n2. Delete the cache folder.\n3. Start the service.\n";
 
 #[test]
@@ -49,7 +49,8 @@ fn runs_every_stage_component_in_order() {
     assert_eq!(analysis.procedures.len(), 1);
     let config = types::GenerateConfig { seed: 1, max_pairs_per_chunk: 8, tasks: Vec::new(), llm: None };
     let pairs = stages.generate(&chunks[0], &analysis, &config).expect("generates");
-    assert!(pairs.len() >= 3, "{pairs:?}");
+    // A definition, a "why" and the procedure (the first two may be one conversation).
+    assert!(pairs.len() >= 2, "{pairs:?}");
     for pair in &pairs {
         for evidence in &pair.evidence {
             let at = &document.text[evidence.span.start as usize..evidence.span.end as usize];
@@ -389,6 +390,10 @@ fn a_large_json_lines_file_is_read_in_parts_and_its_records_keep_their_line_name
             11 => "{not json".to_string(),
             _ => {
                 let text = paragraphs[index % paragraphs.len()].replace("on-call", &format!("on-call (team {index})"));
+                // One how-to of its own per record, so every part gives pairs.
+                let text = format!(
+                    "{text}\n\nTo page the `team-{index}` rota, run `pager --team {index}` from the incident channel."
+                );
                 serde_json::json!({ "title": format!("Record {index}"), "text": text }).to_string()
             }
         };

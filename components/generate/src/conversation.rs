@@ -9,13 +9,20 @@ use crate::{Candidate, Exchange, Phrasing};
 /// A conversation opened by the chunk's first accepted pair, followed by one
 /// or two others on different evidence, each answer citing its own.
 pub(crate) fn conversation(candidates: &[Vec<Candidate>], phrase: &Phrasing) -> Vec<Candidate> {
-    // Conversations are made of the kinds of pairs reviewers keep most:
-    // what a named object does or is, and definitions; a dialogue is only
-    // as good as its weakest exchange.
+    // Conversations are made of the kinds of pairs reviewers keep most
+    // (what a named object does or is, definitions, the document's own FAQ,
+    // "why" inversions), not of how-to answers or overviews, which they
+    // reject most: a dialogue is only as good as its weakest exchange.
     let mut material: Vec<&Candidate> = candidates
         .iter()
         .flatten()
-        .filter(|c| c.follow_ups.is_empty() && matches!(c.task, TaskType::DefinitionQa | TaskType::FactualQa))
+        .filter(|c| {
+            c.follow_ups.is_empty()
+                && matches!(
+                    c.task,
+                    TaskType::DefinitionQa | TaskType::FactualQa | TaskType::FaqAnswer | TaskType::ReasoningWhy
+                )
+        })
         .collect();
     material.dedup_by(|a, b| a.spans == b.spans);
     let Some((opener, rest)) = material.split_first() else { return Vec::new() };

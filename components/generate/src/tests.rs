@@ -253,3 +253,30 @@ fn copies_difficulty_and_content_type_from_the_analysis() {
     assert!(!pairs.is_empty());
     assert!(pairs.iter().all(|p| p.difficulty == Difficulty::Hard && p.content_type == analysis.content_type));
 }
+
+#[test]
+fn a_short_page_gives_a_definition_a_why_and_its_procedure() {
+    let c = chunk(
+        &["Cache"],
+        &[
+            (BlockKind::Heading, None, "Cache"),
+            (
+                BlockKind::Paragraph,
+                None,
+                "A page cache is a region of memory that holds recently used pages. The page cache must stay small because the database shares its memory.",
+            ),
+            (BlockKind::Paragraph, None, "To clear the cache:"),
+            (BlockKind::ListItem, Some(1), "Stop the service."),
+            (BlockKind::ListItem, Some(2), "Delete the cache folder."),
+            (BlockKind::ListItem, Some(3), "Start the service."),
+        ],
+    );
+    let analysis = brightrun_analyze::analyze(&c).expect("analyses");
+    let pairs = generate(&c, &analysis, &config()).expect("generates");
+    let questions: Vec<&str> =
+        pairs.iter().flat_map(|p| p.turns.iter().step_by(2)).map(|turn| turn.content.as_str()).collect();
+    for expected in ["a page cache", "Why must the page cache stay small?", "clear the cache"] {
+        assert!(questions.iter().any(|q| q.contains(expected)), "{expected} missing from {questions:?}");
+    }
+    assert!(pairs.len() >= 2, "{pairs:?}");
+}
