@@ -12,6 +12,9 @@ use serde_json::Value;
 
 use crate::support::{json_lines, run, stderr, workspace};
 
+/// A kind of markup and how to find it in prose.
+type Needle = (&'static str, fn(&str) -> bool);
+
 /// Markup a reader must never see in a pair's prose: reStructuredText roles,
 /// directives, targets and footnotes; AsciiDoc macros and attributes;
 /// Sphinx permalinks and viewcode links; TeX internals.
@@ -36,7 +39,7 @@ fn markup_needles(text: &str) -> Vec<&'static str> {
             prose.push('\n');
         }
     }
-    let needles: &[(&str, fn(&str) -> bool)] = &[
+    let needles: &[Needle] = &[
         ("pilcrow", |p| p.contains('¶')),
         ("rst role", |p| p.contains(":func:") || p.contains(":ref:") || p.contains(":class:") || p.contains(":meth:")),
         ("rst directive", |p| p.lines().any(|l| l.trim_start().starts_with(".. "))),
