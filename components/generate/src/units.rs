@@ -574,9 +574,9 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
             words.len() >= 3 && heading.starts_with(char::is_uppercase) && !prose::starts_unresolved(heading);
         return well_formed.then(|| (heading.to_string(), TaskType::FaqAnswer));
     }
-    let lower_heading = heading.to_lowercase();
-    if let Some(rest) = lower_heading.strip_prefix("how to ") {
-        let rest = &heading[heading.len() - rest.len()..];
+    // An ASCII prefix check, so the rest is sliced from the heading itself.
+    let how_to = heading.get(..7).is_some_and(|prefix| prefix.eq_ignore_ascii_case("how to "));
+    if let Some(rest) = heading.get(7..).filter(|_| how_to) {
         return Some((format!("How do I {}?", first_person(rest)), TaskType::ProcedureInstruction));
     }
     let first = words[0].to_lowercase();
