@@ -917,20 +917,10 @@ impl<'s> Parser<'s> {
         self.push(BlockKind::Code, 0, None, language, &code.join("\n"));
     }
 
-    /// A paragraph under `[literal]`, `[listing]` or `[source]`: code.
+    /// A paragraph under `[literal]`, `[listing]` or `[source]`: code, read
+    /// as an indented paragraph is.
     fn code_paragraph(&mut self) {
-        let language = std::mem::take(&mut self.pending).language;
-        let mut lines = Vec::new();
-        while let Some(line) = self.line(self.at) {
-            if line.trim().is_empty() {
-                break;
-            }
-            self.at += 1;
-            lines.push(line.to_string());
-        }
-        let indent = common_indent(&lines);
-        let code: Vec<&str> = lines.iter().map(|line| line.get(indent..).unwrap_or(line.trim_start())).collect();
-        self.push(BlockKind::Code, 0, None, language, &code.join("\n"));
+        self.literal_paragraph();
     }
 
     fn verse_paragraph(&mut self) {
