@@ -26,4 +26,4 @@ pub use bindings::types;
 /// The WIT package the host and the embedded components are built from.
 /// `wit/pipeline.lock` pins it to the file's digest: a change to `wit/`
 /// without a version bump fails the tests.
-pub const WIT_PACKAGE: &str = "brightrun:pipeline@0.9.0";
+pub const WIT_PACKAGE: &str = "brightrun:pipeline@0.10.0";

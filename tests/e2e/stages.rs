@@ -120,6 +120,7 @@ fn chunk_with(text: &str) -> types::Chunk {
         document: "hostile.md".into(),
         index: 0,
         section_path: Vec::new(),
+        subject: None,
         span: types::Span { start: 0, end: text.len() as u32 },
         body_start: 0,
         text: text.into(),

@@ -27,6 +27,7 @@ fn chunk(section: &[&str], blocks: &[(BlockKind, Option<u32>, &str)]) -> Chunk {
         document: "doc.md".to_string(),
         index: 0,
         section_path: section.iter().map(|s| s.to_string()).collect(),
+        subject: None,
         span: Span::new(BASE, BASE + text.len()),
         body_start: BASE as u32,
         token_count: 0,

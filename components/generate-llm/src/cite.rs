@@ -73,6 +73,7 @@ mod tests {
             document: "guide.md".into(),
             index: 0,
             section_path: Vec::new(),
+            subject: None,
             span: Span::new(100, 100 + text.len()),
             body_start: 100,
             text: text.into(),

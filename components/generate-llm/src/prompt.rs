@@ -73,6 +73,7 @@ mod tests {
             document: "guide.md".into(),
             index: 0,
             section_path: vec!["Backups".into()],
+            subject: None,
             span: brightrun_types::Span::new(0, 5),
             body_start: 0,
             text: "Hello".into(),

@@ -25,6 +25,7 @@ fn chunk() -> Chunk {
         document: "ops/backups.md".into(),
         index: 2,
         section_path: vec!["Backups".into()],
+        subject: None,
         span: Span::new(BASE, BASE + TEXT.len()),
         body_start: BASE as u32,
         text: TEXT.into(),

@@ -22,6 +22,7 @@
 //! | `multi-turn` | a summary or question, then follow-ups on the same chunk | each turn its own evidence |
 
 mod conversation;
+mod subject;
 mod templates;
 mod units;
 
@@ -105,6 +106,9 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
         faq(chunk, analysis, &phrase, in_body),
         procedures(analysis, &phrase, in_body),
     ];
+    for candidate in by_task.iter_mut().flatten() {
+        candidate.question = subject::name_subject(&candidate.question, chunk.subject.as_deref());
+    }
     for candidates in &mut by_task {
         candidates.retain(|candidate| wanted(candidate.task) && passes_review(chunk, candidate));
     }

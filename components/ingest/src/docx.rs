@@ -47,6 +47,28 @@ pub(crate) fn parse(name: &str, bytes: &[u8], config: &IngestConfig) -> Result<D
     parse_document(name, &document, &styles, &numbering)
 }
 
+/// The document's title from its core properties (`docProps/core.xml`,
+/// `<dc:title>`): pandoc and Word write the source's title there. None when
+/// the part or the element is missing or unreadable: the title is a hint.
+pub(crate) fn core_title(bytes: &[u8], config: &IngestConfig) -> Option<String> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let xml = read_part("", &mut archive, "docProps/core.xml", config.max_inflated_bytes).ok()??;
+    let mut reader = Reader::from_str(&xml);
+    let mut in_title = false;
+    let mut title = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(start)) => in_title = start.local_name().as_ref() == "title",
+            Ok(Event::Text(text)) if in_title => title.push_str(&text.xml10_content()),
+            Ok(Event::End(_)) if in_title => break,
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!title.is_empty()).then_some(title)
+}
+
 /// One zip entry as text, refusing entries that inflate past `limit` (the
 /// declared size is checked first, then the bytes actually read, since a
 /// zip bomb can lie in its header).

@@ -22,7 +22,7 @@ use scraper::{ElementRef, Html, Node};
 
 use brightrun_types::BlockKind;
 
-use crate::DocumentBuilder;
+use crate::{DocumentBuilder, PageTitles};
 
 /// Elements whose whole subtree is never content.
 const NEVER_CONTENT: &[&str] = &[
@@ -160,20 +160,29 @@ pub(crate) fn nesting_depth(text: &str) -> usize {
 }
 
 /// Decodes an HTML page (already decoded to a string) into blocks. Returns
-/// the builder and the page's `<title>`, if any.
-pub(crate) fn parse(text: &str) -> (DocumentBuilder, Option<String>) {
+/// the builder and the page's titles: its `<title>` and its home link's.
+pub(crate) fn parse(text: &str) -> (DocumentBuilder, PageTitles) {
     let page = Html::parse_document(text);
-    let title = page
-        .root_element()
-        .descendants()
-        .filter_map(ElementRef::wrap)
+    let elements = || page.root_element().descendants().filter_map(ElementRef::wrap);
+    let title = elements()
         .find(|element| element.value().name() == "title")
         .map(|element| collapse_whitespace(&element.text().collect::<String>()))
+        .filter(|title| !title.is_empty());
+    // DocBook and Sphinx name the documentation set on the link home:
+    // `<link rel="home" title="...">`, `<a accesskey="h" title="...">`.
+    let home = elements()
+        .find(|element| {
+            let value = element.value();
+            (value.name() == "link" && value.attr("rel") == Some("home"))
+                || (value.name() == "a" && value.attr("accesskey") == Some("h"))
+        })
+        .and_then(|element| element.value().attr("title"))
+        .map(collapse_whitespace)
         .filter(|title| !title.is_empty());
     let root = main_content(&page);
     let mut walker = Walker::default();
     walker.walk(root);
-    (walker.builder, title)
+    (walker.builder, PageTitles { page: title, home })
 }
 
 /// The element holding the page's main content: `<main>` or `role=main`,

@@ -22,6 +22,7 @@ mod markdown;
 mod pdf;
 mod plain;
 mod rst;
+mod subject;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
@@ -52,13 +53,23 @@ pub fn ingest(name: &str, media_type: Option<&str>, bytes: &[u8], config: &Inges
     let detected = sniff(name, bytes, hint)?;
     let mut warnings = Vec::new();
     let documents = match detected {
-        Sniffed::Pdf => vec![finish(name, SourceFormat::Pdf, pdf::parse(name, bytes, config, &mut warnings)?, None)?],
-        Sniffed::Docx => vec![finish(name, SourceFormat::Docx, docx::parse(name, bytes, config)?, None)?],
+        Sniffed::Pdf => {
+            vec![finish(
+                name,
+                SourceFormat::Pdf,
+                pdf::parse(name, bytes, config, &mut warnings)?,
+                PageTitles::default(),
+            )?]
+        }
+        Sniffed::Docx => {
+            let titles = PageTitles { page: docx::core_title(bytes, config), home: None };
+            vec![finish(name, SourceFormat::Docx, docx::parse(name, bytes, config)?, titles)?]
+        }
         Sniffed::Html => {
             let text = decode_html(name, bytes)?;
             check_html_depth(name, &text)?;
-            let (builder, title) = html::parse(&text);
-            vec![finish(name, SourceFormat::Html, builder, title)?]
+            let (builder, titles) = html::parse(&text);
+            vec![finish(name, SourceFormat::Html, builder, titles)?]
         }
         Sniffed::JsonLike => {
             let text = decode_text(name, bytes)?;
@@ -257,7 +268,11 @@ fn decode_plain_or_markdown(name: &str, media_type: Option<&str>, text: &str) ->
         SourceFormat::AsciiDoc => asciidoc::parse(text),
         _ => plain::parse(text),
     };
-    finish(name, format, builder, None)
+    let titles = match format {
+        SourceFormat::Markdown => PageTitles { page: None, home: subject::title_attribute(text) },
+        _ => PageTitles::default(),
+    };
+    finish(name, format, builder, titles)
 }
 
 /// How the text of a JSON record is written.
@@ -298,20 +313,20 @@ pub(crate) fn decode_record_text(
     kind: TextKind,
 ) -> Result<Document> {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let (body, html_title) = match kind {
+    let (body, titles) = match kind {
         TextKind::Html => {
             check_html_depth(name, &text)?;
             html::parse(&text)
         }
-        TextKind::Markdown => (markdown::parse(&text), None),
-        TextKind::Plain => (plain::parse(&text), None),
+        TextKind::Markdown => (markdown::parse(&text), PageTitles::default()),
+        TextKind::Plain => (plain::parse(&text), PageTitles::default()),
     };
     let mut builder = DocumentBuilder::default();
     if let Some(title) = title {
         builder.push(BlockKind::Heading, 1, None, None, title);
     }
     builder.append(body);
-    finish(name, format, builder, html_title)
+    finish(name, format, builder, titles)
 }
 
 fn check_html_depth(name: &str, text: &str) -> Result<()> {
@@ -325,21 +340,32 @@ fn check_html_depth(name: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Titles a document carries outside its text: an HTML page's `<title>` or
+/// a DOCX's `dc:title`, and the title of an HTML page's link home.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PageTitles {
+    pub(crate) page: Option<String>,
+    pub(crate) home: Option<String>,
+}
+
 /// A decoded document, or `no-content` when the decoder found no block. The
-/// title is the shallowest heading, else `fallback_title` (an HTML
-/// `<title>`), else the file name.
-fn finish(
-    name: &str,
-    format: SourceFormat,
-    mut builder: DocumentBuilder,
-    fallback_title: Option<String>,
-) -> Result<Document> {
+/// title is the shallowest heading, else the page's own title, else the
+/// file name; the subject comes from the titles and the prose
+/// ([`subject::subject`]).
+fn finish(name: &str, format: SourceFormat, mut builder: DocumentBuilder, titles: PageTitles) -> Result<Document> {
     if builder.blocks.is_empty() {
         return Err(StageError::NoContent {
             document: name.to_string(),
             detail: format!("decoded as {} but no text block was found", format.as_str()),
         });
     }
+    let headings: Vec<&str> = builder
+        .blocks
+        .iter()
+        .filter(|block| block.kind == BlockKind::Heading)
+        .filter_map(|block| block.span.slice(&builder.text))
+        .take(3)
+        .collect();
     let title = builder
         .blocks
         .iter()
@@ -347,12 +373,16 @@ fn finish(
         .min_by_key(|block| block.level)
         .and_then(|block| block.span.slice(&builder.text))
         .map(str::to_string)
-        .or(fallback_title)
+        .or_else(|| titles.page.clone())
         .unwrap_or_else(|| file_stem(name));
+    let site_titles: Vec<&str> =
+        titles.page.as_deref().into_iter().chain(titles.home.as_deref()).chain(headings).collect();
+    let subject = subject::subject(&site_titles, &builder.text, &builder.blocks);
     Ok(Document {
         name: name.to_string(),
         format,
         title,
+        subject,
         text: std::mem::take(&mut builder.text),
         blocks: std::mem::take(&mut builder.blocks),
     })

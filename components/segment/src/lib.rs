@@ -132,6 +132,7 @@ fn make_chunk(
         document: document.name.clone(),
         index: u32::try_from(index).unwrap_or(u32::MAX),
         section_path: section_path.to_vec(),
+        subject: document.subject.clone(),
         span,
         body_start,
         token_count: u32::try_from(tokenizer.count(&text)).unwrap_or(u32::MAX),

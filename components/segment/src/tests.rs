@@ -29,6 +29,7 @@ fn document(blocks: &[(BlockKind, u8, &str)]) -> Document {
         name: "doc.md".to_string(),
         format: brightrun_types::SourceFormat::Markdown,
         title: "Doc".to_string(),
+        subject: None,
         text,
         blocks: out,
     }

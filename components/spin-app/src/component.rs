@@ -19,7 +19,7 @@ mod bindings {
     wit_bindgen::generate!({
         world: "spin-app",
         path: "../../wit",
-        with: { "brightrun:pipeline/types@0.9.0": brightrun_types::wit::types },
+        with: { "brightrun:pipeline/types@0.10.0": brightrun_types::wit::types },
     });
 }
 

@@ -111,6 +111,9 @@ pub struct Document {
     pub format: SourceFormat,
     /// First top-level heading, or the file name.
     pub title: String,
+    /// The product or project the document is about, when it names one.
+    #[serde(default)]
+    pub subject: Option<String>,
     /// Normalised text; every span points into it.
     pub text: String,
     /// Blocks in reading order.
@@ -177,6 +180,9 @@ pub struct Chunk {
     pub index: u32,
     /// Headings above it, outermost first.
     pub section_path: Vec<String>,
+    /// The subject of its document: questions name it.
+    #[serde(default)]
+    pub subject: Option<String>,
     /// The whole chunk, overlap included.
     pub span: Span,
     /// Where the chunk's own content begins.

@@ -160,6 +160,7 @@ impl From<wit::Document> for domain::Document {
             name: doc.name,
             format: doc.format.into(),
             title: doc.title,
+            subject: doc.subject,
             text: doc.text,
             blocks: convert_all(doc.blocks),
         }
@@ -171,6 +172,7 @@ impl From<domain::Document> for wit::Document {
             name: doc.name,
             format: doc.format.into(),
             title: doc.title,
+            subject: doc.subject,
             text: doc.text,
             blocks: convert_all(doc.blocks),
         }
@@ -189,6 +191,7 @@ impl From<wit::Chunk> for domain::Chunk {
             document: chunk.document,
             index: chunk.index,
             section_path: chunk.section_path,
+            subject: chunk.subject,
             span: chunk.span.into(),
             body_start: chunk.body_start,
             text: chunk.text,
@@ -203,6 +206,7 @@ impl From<domain::Chunk> for wit::Chunk {
             document: chunk.document,
             index: chunk.index,
             section_path: chunk.section_path,
+            subject: chunk.subject,
             span: chunk.span.into(),
             body_start: chunk.body_start,
             text: chunk.text,

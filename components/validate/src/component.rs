@@ -10,7 +10,7 @@ mod bindings {
     wit_bindgen::generate!({
         world: "validate-export-component",
         path: "../../wit",
-        with: { "brightrun:pipeline/types@0.9.0": brightrun_types::wit::types },
+        with: { "brightrun:pipeline/types@0.10.0": brightrun_types::wit::types },
     });
 }
 

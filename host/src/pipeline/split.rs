@@ -70,6 +70,7 @@ pub fn parts(document: types::Document) -> Vec<Part> {
             name: document.name.clone(),
             format: document.format,
             title: document.title.clone(),
+            subject: document.subject.clone(),
             text: text.to_string(),
             blocks,
         };
@@ -170,6 +171,7 @@ mod tests {
             name: "big.md".into(),
             format: types::SourceFormat::Markdown,
             title: "Big".into(),
+            subject: None,
             text,
             blocks,
         }
@@ -228,6 +230,7 @@ mod tests {
             document: "big.md".into(),
             index: 0,
             section_path: vec!["Section".into()],
+            subject: None,
             span: span(0, 10),
             body_start: 4,
             text: "0123456789".into(),

@@ -33,7 +33,7 @@ impl WasiView for DependencyState {
 
 /// A dependency ready to instantiate, and the functions of the interface it serves.
 pub struct Dependency {
-    /// The import it satisfies, e.g. `brightrun:pipeline/ingest@0.9.0`.
+    /// The import it satisfies, e.g. `brightrun:pipeline/ingest@0.10.0`.
     pub import: String,
     pre: InstancePre<DependencyState>,
     functions: Vec<(String, ComponentExportIndex)>,

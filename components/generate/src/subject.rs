@@ -1,0 +1,179 @@
+//! Questions that name their document's subject.
+//!
+//! "What is a theme?" asked of a model fine-tuned on Sphinx's documentation
+//! teaches it that *a theme* is what Sphinx says; asked of anyone else it is
+//! ambiguous. Reviewers rejected such questions as awkward, so a question
+//! that names no product gets its document's subject (ingest's
+//! `document.subject`): "What is a theme in Sphinx?", "In Sphinx templating,
+//! what does `body` do?".
+
+/// The question naming `subject`, unless it already names it or another
+/// proper name (then the subject would be wrong or redundant: "What is
+/// Jinja in Sphinx?").
+pub(crate) fn name_subject(question: &str, subject: Option<&str>) -> String {
+    let Some(subject) = subject.map(str::trim).filter(|s| !s.is_empty()) else {
+        return question.to_string();
+    };
+    let named = question.to_lowercase().contains(&subject.to_lowercase());
+    if let Some((topic, rest)) = question.strip_prefix("In ").and_then(|q| q.split_once(", ")).filter(|_| named) {
+        // "In Using the Django authentication system, ...": a gerund heading
+        // is an activity, not a place.
+        if is_gerund(first_word(topic)) && topic.split_whitespace().count() > 1 {
+            return format!("When {}, {rest}", lower_first(topic));
+        }
+    }
+    if named {
+        return question.to_string();
+    }
+    // "In Templating, what does `body` do?": the topic gains the subject.
+    if let Some((topic, rest)) = question.strip_prefix("In ").and_then(|q| q.split_once(", ")) {
+        return with_topic(topic, rest, subject);
+    }
+    if names_something(question) {
+        return question.to_string();
+    }
+    match question.char_indices().next_back() {
+        Some((at, end @ ('?' | '.'))) => format!("{} in {subject}{end}", question[..at].trim_end()),
+        _ => question.to_string(),
+    }
+}
+
+/// "In {topic}, {rest}" with the subject: "In Sphinx templating, ...",
+/// "In Sphinx's options for LaTeX output, ...", "When using forms in
+/// Django, ..."; an imperative heading ("Write your first view") is no
+/// place at all, so only the subject is.
+fn with_topic(topic: &str, rest: &str, subject: &str) -> String {
+    let first = first_word(topic);
+    let several = topic.split_whitespace().count() > 1;
+    // "Templating" alone is a subject; "Working with forms" an activity.
+    if is_gerund(first) && several {
+        return format!("When {} in {subject}, {rest}", lower_first(topic));
+    }
+    let imperative =
+        first.chars().skip(1).all(char::is_lowercase) && crate::units::is_verb_base(&first.to_lowercase()) && several;
+    if imperative {
+        return format!("In {subject}, {rest}");
+    }
+    if topic.split_whitespace().count() <= 2 {
+        format!("In {subject} {}, {rest}", lower_first(topic))
+    } else {
+        format!("In {subject}'s {}, {rest}", lower_first(topic))
+    }
+}
+
+fn first_word(text: &str) -> &str {
+    text.split_whitespace().next().unwrap_or("")
+}
+
+fn is_gerund(word: &str) -> bool {
+    word.chars().skip(1).all(char::is_lowercase) && crate::units::is_gerund(word)
+}
+
+/// Whether a question names a product or place already: a capitalised word
+/// after its first ("What is Jinja?"), or a qualified identifier
+/// ("`django.db.models`", "`QueryDict.copy()`").
+fn names_something(question: &str) -> bool {
+    let mut in_code = false;
+    for (position, raw) in question.split_whitespace().enumerate() {
+        let backticks = raw.matches('`').count();
+        let code = in_code || backticks > 0;
+        if backticks % 2 == 1 {
+            in_code = !in_code;
+        }
+        if code {
+            let ident = raw.trim_matches(|c: char| c == '`' || c.is_ascii_punctuation() && c != '.' && c != '_');
+            if ident.trim_end_matches("()").trim_matches('.').contains('.') {
+                return true;
+            }
+            continue;
+        }
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let capitalised = word.chars().next().is_some_and(char::is_uppercase)
+            && word.chars().skip(1).any(char::is_lowercase)
+            && !matches!(word, "I" | "In");
+        if position > 0 && capitalised {
+            return true;
+        }
+    }
+    false
+}
+
+/// "Templating" → "templating"; "HTML output" and "Options for HTML
+/// output" keep their acronym and lose only a title's capital; a Title
+/// Case heading ("Storage Parameters") loses every title capital.
+fn lower_first(topic: &str) -> String {
+    let words: Vec<&str> = topic.split_whitespace().collect();
+    let title_word = |w: &&str| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(char::is_uppercase) && chars.all(char::is_lowercase)
+    };
+    let title_case = words.iter().filter(|w| w.len() >= 4).all(title_word);
+    if words.len() > 1 && title_case && words.iter().all(|w| title_word(w) || w.chars().all(char::is_lowercase)) {
+        return words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join(" ");
+    }
+    lower_first_letter(topic)
+}
+
+fn lower_first_letter(topic: &str) -> String {
+    let mut chars = topic.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
+            first.to_lowercase().chain(topic[first.len_utf8()..].chars()).collect()
+        }
+        _ => topic.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_question_without_a_product_names_the_subject() {
+        let cases = [
+            ("What is a theme?", "What is a theme in Sphinx?"),
+            ("How do I create indexes?", "How do I create indexes in PostgreSQL?"),
+            ("In Templating, what does `body` do?", "In Sphinx templating, what does `body` do?"),
+            (
+                "In Options for HTML output, what is `html_css_files` for?",
+                "In Sphinx's options for HTML output, what is `html_css_files` for?",
+            ),
+            ("Give me an overview of proxy models.", "Give me an overview of proxy models in Django."),
+            (
+                "In Options for LaTeX output, what is `latex_theme` for?",
+                "In Sphinx's options for LaTeX output, what is `latex_theme` for?",
+            ),
+            ("In Write your first view, what does `path()` do?", "In Django, what does `path()` do?"),
+            (
+                "In Storage Parameters, what is `fillfactor` for?",
+                "In Sphinx storage parameters, what is `fillfactor` for?",
+            ),
+            ("In Working with forms, what is `Form` for?", "When working with forms in Django, what is `Form` for?"),
+            (
+                "In Using the Django authentication system, what is `form_class` for?",
+                "When using the Django authentication system, what is `form_class` for?",
+            ),
+        ];
+        let subject = |q: &str| match q {
+            q if q.contains("indexes") => "PostgreSQL",
+            q if q.contains("proxy") || q.contains("path()") || q.to_lowercase().contains("form") => "Django",
+            _ => "Sphinx",
+        };
+        for (question, expected) in cases {
+            assert_eq!(name_subject(question, Some(subject(question))), expected);
+        }
+    }
+
+    #[test]
+    fn a_question_that_names_a_product_or_qualified_name_is_kept() {
+        for question in [
+            "What does the `-q` option of sphinx-build do?",
+            "What is Jinja?",
+            "What does `QueryDict.copy()` do?",
+            "How do I run Sphinx in a container?",
+        ] {
+            assert_eq!(name_subject(question, Some("Sphinx")), question);
+        }
+        assert_eq!(name_subject("What is a theme?", None), "What is a theme?");
+    }
+}
