@@ -204,7 +204,9 @@ fn faq(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&
         .filter(|entry| in_body(&entry.answer_span))
         .filter(|entry| {
             let question = entry.question.trim();
+            // "How can I indicate the document title? Subtitle?" asks two things.
             question.ends_with('?')
+                && question.matches('?').count() == 1
                 && question.split_whitespace().count() >= 4
                 && question.starts_with(char::is_uppercase)
                 && !brightrun_types::prose::starts_unresolved(question)
@@ -215,6 +217,12 @@ fn faq(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&
             let words = answer.split_whitespace().count();
             // "If list formatting looks strange, ..." answers a different question.
             let conditional = answer.trim_start().starts_with("If ");
+            // "How do I ...?" is answered by what to do, not by a description.
+            let lower = entry.question.trim().to_lowercase();
+            let asks_how = lower.starts_with("how do") || lower.starts_with("how can") || lower.starts_with("how to");
+            if asks_how && !answer.contains("```") && !units::instructs_somewhere(answer) {
+                return None;
+            }
             (brightrun_types::prose::stands_alone(answer) && !conditional && (10..=150).contains(&words)).then(|| {
                 Candidate::single(
                     TaskType::FaqAnswer,
@@ -238,7 +246,7 @@ fn passes_review(chunk: &Chunk, candidate: &Candidate) -> bool {
         } else {
             answer.clone()
         };
-        brightrun_types::prose::review_exchange(question, &answer)
+        brightrun_types::prose::review_exchange(question, &answer) && !brightrun_types::prose::has_doubled_word(&answer)
     })
 }
 

@@ -12,6 +12,13 @@
 /// Jinja in Sphinx?").
 pub(crate) fn name_subject(question: &str, subject: Option<&str>) -> String {
     let Some(subject) = subject.map(str::trim).filter(|s| !s.is_empty()) else {
+        // "In Creating reStructuredText Directives, ...": still an activity.
+        if let Some((topic, rest)) = question.strip_prefix("In ").and_then(|q| q.split_once(", "))
+            && is_gerund(first_word(topic))
+            && topic.split_whitespace().count() > 1
+        {
+            return format!("When {}, {rest}", lower_first(topic));
+        }
         return question.to_string();
     };
     let named = question.to_lowercase().contains(&subject.to_lowercase());
@@ -82,7 +89,11 @@ fn names_something(question: &str) -> bool {
         }
         if code {
             let ident = raw.trim_matches(|c: char| c == '`' || c.is_ascii_punctuation() && c != '.' && c != '_');
-            if ident.trim_end_matches("()").trim_matches('.').contains('.') {
+            let ident = ident.trim_end_matches("()").trim_matches('.');
+            // `install.py` is a file, which the subject places; `QueryDict.copy`
+            // is placed already.
+            let file = ident.rsplit_once('.').is_some_and(|(_, extension)| FILE_EXTENSIONS.contains(&extension));
+            if ident.contains('.') && !file {
                 return true;
             }
             continue;
@@ -97,6 +108,12 @@ fn names_something(question: &str) -> bool {
     }
     false
 }
+
+/// Extensions that make a dotted name a file name.
+const FILE_EXTENSIONS: &[&str] = &[
+    "py", "txt", "rst", "md", "html", "htm", "css", "js", "json", "toml", "yaml", "yml", "ini", "cfg", "conf", "xml",
+    "sh", "sql", "tex", "sty", "cls", "c", "h", "rs", "go", "java",
+];
 
 /// "Templating" → "templating"; "HTML output" and "Options for HTML
 /// output" keep their acronym and lose only a title's capital; a Title
@@ -175,5 +192,13 @@ mod tests {
             assert_eq!(name_subject(question, Some("Sphinx")), question);
         }
         assert_eq!(name_subject("What is a theme?", None), "What is a theme?");
+        assert_eq!(
+            name_subject("In Creating reStructuredText Directives, what does `flag` do?", None),
+            "When creating reStructuredText Directives, what does `flag` do?"
+        );
+        assert_eq!(
+            name_subject("What does `install.py` do?", Some("Docutils")),
+            "What does `install.py` do in Docutils?"
+        );
     }
 }

@@ -489,7 +489,12 @@ fn object_task(kind: ObjectKind) -> TaskType {
 fn describes_object(answer: &str) -> bool {
     let lower = answer.to_lowercase();
     let first = lower.split_whitespace().next().unwrap_or("");
-    let subordinate = ["although", "because", "since", "while", "unlike", "as", "in", "for", "due", "with"];
+    // "When DEBUG = False, Django doesn't work without ...", "Many sections
+    // include ...": a scene or a generalisation before the object is named.
+    let subordinate = [
+        "although", "because", "since", "while", "unlike", "as", "in", "for", "due", "with", "when", "once", "after",
+        "before", "unless", "many", "some", "most", "there", "by", "on",
+    ];
     // "If true, ..." describes a setting; "If a custom subclass ..." is
     // about something else, and "X is not a subclass" says what it is not.
     let other_condition =
@@ -557,14 +562,17 @@ pub(crate) fn section_leads(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate> 
             continue;
         }
         let Some((span, answer)) = lead_after(chunk, index) else { continue };
-        let Some((question, task)) = heading_question(&heading, &answer, phrase) else { continue };
+        let has_subject = chunk.subject.is_some();
+        let Some((question, task)) = heading_question(&heading, &answer, phrase, has_subject) else { continue };
         out.push(Candidate::single(task, question, answer, vec![span]));
     }
     out
 }
 
 /// The question a heading asks of its section's lead, if it asks one.
-fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(String, TaskType)> {
+/// `has_subject`: the question will name the document's subject, so a
+/// one-word topic ("Models") is specific ("What is a model in Django?").
+fn heading_question(heading: &str, lead: &str, phrase: &Phrasing, has_subject: bool) -> Option<(String, TaskType)> {
     let words: Vec<&str> = heading.split_whitespace().collect();
     if words.is_empty() || words.len() > 12 || GENERIC_HEADINGS.contains(&heading.to_lowercase().as_str()) {
         return None;
@@ -634,7 +642,8 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing) -> Option<(Str
     if all_caps {
         return None;
     }
-    let specific = topic.split_whitespace().count() >= 2 || heading.chars().skip(1).any(char::is_uppercase);
+    let specific =
+        topic.split_whitespace().count() >= 2 || heading.chars().skip(1).any(char::is_uppercase) || has_subject;
     if !specific || words.iter().any(|w| w.ends_with(',') || *w == "and" || *w == "vs" || *w == "vs.") {
         return None;
     }
@@ -945,6 +954,11 @@ fn is_instruction(text: &str) -> bool {
         .any(|start| lower.starts_with(start))
 }
 
+/// Whether any sentence of `text` tells the reader what to do ([`instructs`]).
+pub(crate) fn instructs_somewhere(text: &str) -> bool {
+    brightrun_types::sentences(text).iter().any(|(_, sentence)| instructs(sentence))
+}
+
 /// Whether a sentence tells the reader what to do: an instruction, a
 /// purpose clause ("To X, ..."), or an instruction after a condition ("If
 /// you want to change the IP, pass it with the port").
@@ -1087,7 +1101,8 @@ pub(crate) fn definitions(
         let specific = term.contains(' ')
             || term.chars().skip(1).any(char::is_uppercase)
             || term.contains(['_', '.', '-', '`'])
-            || section.contains(&term.to_lowercase());
+            || section.contains(&term.to_lowercase())
+            || chunk.subject.is_some();
         if !specific || term.split_whitespace().count() > 6 || !prose::stands_alone(sentence) {
             continue;
         }
@@ -1403,12 +1418,37 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         if prose::starts_unresolved(answer) || prose::leans_on_context(answer) || !describes_object(answer) {
             continue;
         }
-        let Some(context) = object_context(chunk, index, kind) else { continue };
+        let Some(context) = owner_before(chunk, index).or_else(|| object_context(chunk, index, kind)) else {
+            continue;
+        };
         let pick = phrase.pick(TaskType::FactualQa, &name, 2);
         let question = object_question(&name, kind, &context, pick);
         out.push(Candidate::single(object_task(kind), question, answer.to_string(), vec![span]));
     }
     out
+}
+
+/// The class whose attribute list an item is in, when a signature line
+/// ("class LogoutView", as pandoc writes a Sphinx signature into Markdown)
+/// opens the paragraphs before it: `template_name` is a different thing
+/// under each view.
+fn owner_before(chunk: &Chunk, index: usize) -> Option<Context> {
+    for block in chunk.blocks[..index.min(chunk.blocks.len())].iter().rev().take(16) {
+        if block.kind == BlockKind::Heading {
+            return None;
+        }
+        if block.kind != BlockKind::Paragraph {
+            continue;
+        }
+        let text = chunk.text_at(block.span)?.trim_start();
+        let Some(rest) = text.strip_prefix("class ").or_else(|| text.strip_prefix("exception ")) else { continue };
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
+        let name = name.rsplit('.').next().unwrap_or(&name).to_string();
+        if name.chars().next().is_some_and(char::is_uppercase) {
+            return Some(Context::Owner(name));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

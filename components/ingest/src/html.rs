@@ -455,6 +455,10 @@ struct Walker {
     code_tables: usize,
     /// Depth of the open table cell, whose blocks are its text.
     cell_depth: Option<usize>,
+    /// Open inline code elements (`<code>`, `<tt>`, `<kbd>`, `<samp>`), and
+    /// where the text of the outermost begins, after its opening backtick.
+    inline_code: usize,
+    code_start: Option<usize>,
 }
 
 impl Walker {
@@ -570,8 +574,11 @@ impl Walker {
         }
     }
 
-    /// A word boundary, once, never at the start of a block.
+    /// A word boundary, once, never at the start of a block or of inline code.
     fn space(&mut self) {
+        if self.code_start == Some(self.inline.len()) {
+            return;
+        }
         if !self.inline.is_empty() && !self.inline.ends_with([' ', '\n']) {
             self.inline.push(' ');
         }
@@ -626,6 +633,19 @@ impl Walker {
                     self.space();
                     self.inline.push_str(alt);
                     self.space();
+                }
+                return;
+            }
+            // Inline code stays code, in backticks as Markdown writes it (and
+            // as ingest writes reStructuredText's literals), so questions and
+            // answers name code as code. A heading's or signature's code is
+            // its text: signatures are parsed from it.
+            "code" | "tt" | "kbd" | "samp" if self.preformatted == 0 => {
+                let in_heading = self.frames.iter().any(|frame| frame.kind == BlockKind::Heading);
+                self.inline_code += 1;
+                if self.inline_code == 1 && !in_heading && self.cell_depth.is_none() {
+                    self.inline.push('`');
+                    self.code_start = Some(self.inline.len());
                 }
                 return;
             }
@@ -763,6 +783,29 @@ impl Walker {
         }
     }
 
+    /// Closes the backticks `open` wrote: around the code's text without its
+    /// surrounding spaces, or not at all when the element held no text (or
+    /// the block it was in ended inside it).
+    fn close_inline_code(&mut self) {
+        let Some(start) = self.code_start.take() else { return };
+        if start > self.inline.len() || self.inline.as_bytes().get(start - 1) != Some(&b'`') {
+            return;
+        }
+        let trimmed = self.inline.trim_end().len();
+        self.inline.truncate(trimmed.max(start));
+        if self.inline.len() == start {
+            self.inline.truncate(start - 1);
+            return;
+        }
+        let code = self.inline[start..].to_string();
+        if code.contains('`') {
+            self.inline.truncate(start - 1);
+            self.inline.push_str(&crate::markdown::inline_code(&code));
+        } else {
+            self.inline.push('`');
+        }
+    }
+
     fn close(&mut self, element: &scraper::node::Element) {
         let name = element.name();
         if matches!(name, "article" | "main") {
@@ -783,6 +826,13 @@ impl Walker {
             let cell = collapse_whitespace(&std::mem::take(&mut self.inline)).replace('|', "\\|");
             if let Some(cells) = self.cells.as_mut() {
                 cells.push(cell);
+            }
+            return;
+        }
+        if matches!(name, "code" | "tt" | "kbd" | "samp") && self.preformatted == 0 {
+            self.inline_code = self.inline_code.saturating_sub(1);
+            if self.inline_code == 0 {
+                self.close_inline_code();
             }
             return;
         }
@@ -871,6 +921,7 @@ impl Walker {
     /// innermost open element's kind.
     fn flush(&mut self) {
         let text = std::mem::take(&mut self.inline);
+        self.code_start = None;
         if text.trim().is_empty() {
             return;
         }

@@ -114,7 +114,7 @@ fn a_confval_type_and_default_make_one_paragraph() {
         vec![
             block(Heading, 2, "Options for HTML output"),
             block(Heading, 3, "html_static_path"),
-            block(Paragraph, 0, "Type: list of paths. Default: ()"),
+            block(Paragraph, 0, "Type: list of paths. Default: `()`"),
             block(Paragraph, 0, "A list of paths that contain custom static files."),
         ]
     );
@@ -174,7 +174,7 @@ fn docbook_terms_separated_by_line_breaks_are_joined() {
         <dd><p>Whether nulls are distinct.</p></dd></dl></div>"##;
     assert_eq!(
         blocks(body),
-        vec![block(ListItem, 1, "NULLS DISTINCT, NULLS NOT DISTINCT: Whether nulls are distinct.")]
+        vec![block(ListItem, 1, "`NULLS DISTINCT`, `NULLS NOT DISTINCT`: Whether nulls are distinct.")]
     );
 }
 
@@ -277,7 +277,11 @@ fn inline_code_stays_inline_and_sphinx_code_blocks_keep_their_language() {
     let (builder, _) = parse(&format!("<html><body><main>{body}</main></body></html>"));
     assert_eq!(
         blocks(body),
-        vec![block(Paragraph, 0, "Call os.path.join() first."), block(Code, 0, "$ make html"), block(Code, 0, "x = 1")]
+        vec![
+            block(Paragraph, 0, "Call `os.path.join()` first."),
+            block(Code, 0, "$ make html"),
+            block(Code, 0, "x = 1")
+        ]
     );
     let languages: Vec<Option<&str>> = builder.blocks.iter().map(|block| block.language.as_deref()).collect();
     assert_eq!(languages, vec![None, Some("console"), Some("python")]);
@@ -363,7 +367,7 @@ fn sphinx_autosummary_page_has_object_headings_followed_by_their_descriptions() 
         blocks.iter().any(|(kind, _, text)| *kind == Code && text.starts_with("$ sphinx-autogen -o generated *.rst"))
     );
     assert!(
-        blocks.contains(&(Paragraph, 0, "You can use the autosummary directive in the stub pages. Stub pages are generated also based on these directives.")),
+        blocks.contains(&(Paragraph, 0, "You can use the `autosummary` directive in the stub pages. Stub pages are generated also based on these directives.")),
         "the note's body, without its label"
     );
     assert!(!blocks.iter().any(|(_, _, text)| *text == "Note"));
@@ -377,7 +381,7 @@ fn django_meta_options_are_attribute_headings_under_their_sections() {
     assert_eq!(after(&blocks, Heading, "abstract"), Some((Heading, 4, "Options.abstract")));
     assert_eq!(
         after(&blocks, Heading, "Options.abstract"),
-        Some((Paragraph, 0, "If abstract = True, this model will be an abstract base class."))
+        Some((Paragraph, 0, "If `abstract = True`, this model will be an abstract base class."))
     );
     let code = blocks.iter().position(|(kind, _, text)| *kind == Code && *text == "app_label = 'myapp'");
     assert_eq!(code.and_then(|at| doc.blocks.get(at)).and_then(|b| b.language.as_deref()), Some("python"));
@@ -391,9 +395,9 @@ fn postgresql_reference_page_has_parameters_as_items_and_no_navigation() {
     let blocks = block_texts(&doc);
     assert_eq!(blocks.first().copied(), Some((Heading, 2, "CREATE INDEX")));
     assert!(blocks.iter().any(|(kind, _, text)| *kind == ListItem
-        && text.starts_with("UNIQUE: Causes the system to check for duplicate values in the table")));
+        && text.starts_with("`UNIQUE`: Causes the system to check for duplicate values in the table")));
     assert!(blocks.iter().any(|(kind, _, text)| *kind == ListItem
-        && text.starts_with("NULLS DISTINCT, NULLS NOT DISTINCT: Specifies whether for a unique index")));
+        && text.starts_with("`NULLS DISTINCT`, `NULLS NOT DISTINCT`: Specifies whether for a unique index")));
     assert!(
         blocks
             .iter()

@@ -99,6 +99,12 @@ fn without_permalinks(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `text` as Markdown inline code: in single backticks, or in double ones
+/// with spaces when it holds a backtick itself.
+pub(crate) fn inline_code(text: &str) -> String {
+    if text.contains('`') { format!("`` {text} ``") } else { format!("`{text}`") }
+}
+
 pub(crate) fn parse(text: &str) -> DocumentBuilder {
     let mut state = State::default();
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
@@ -107,11 +113,22 @@ pub(crate) fn parse(text: &str) -> DocumentBuilder {
         match event {
             Event::Start(tag) => start(&mut state, tag),
             Event::End(tag) => end(&mut state, tag),
-            Event::Text(text) | Event::Code(text) => {
+            Event::Text(text) => {
                 if !state.in_permalink {
                     state.text(&text);
                 }
             }
+            // Inline code stays code (`os.path.join`), as reStructuredText's
+            // literals do: questions and answers name code as code. A
+            // heading's code is its text (signature headings are parsed).
+            Event::Code(text) if !state.in_permalink => {
+                if state.open_kind() == Some(BlockKind::Heading) {
+                    state.text(&text);
+                } else {
+                    state.text(&inline_code(&text));
+                }
+            }
+            Event::Code(_) => {}
             Event::InlineMath(text) | Event::DisplayMath(text) => state.text(&text),
             Event::SoftBreak => state.text(" "),
             Event::HardBreak => state.text("\n"),

@@ -30,7 +30,7 @@ fn decodes_markdown_structure_with_offsets_into_normalised_text() {
             (BlockKind::Heading, 1, None, "Cache guide"),
             (BlockKind::Paragraph, 0, None, "The cache keeps results close."),
             (BlockKind::Heading, 2, None, "Steps"),
-            (BlockKind::ListItem, 1, Some(1), "Stop the worker."),
+            (BlockKind::ListItem, 1, Some(1), "Stop the `worker`."),
             (BlockKind::ListItem, 1, Some(2), "Clear the cache."),
             (BlockKind::ListItem, 1, None, "loose item"),
             (BlockKind::Quote, 0, None, "Quoted words."),
@@ -380,7 +380,7 @@ fn json_lines_skip_a_broken_line_and_keep_the_rest() {
     assert!(ingested.warnings[0].document.ends_with("#L3") && ingested.warnings[0].detail.starts_with("invalid JSON"));
     let first = &ingested.documents[0];
     assert_eq!(first.title, "Before you start");
-    assert!(first.text.contains("Export the cluster name with export CLUSTER=relay-prod."), "inline code decoded");
+    assert!(first.text.contains("Export the cluster name with `export CLUSTER=relay-prod`."), "inline code decoded");
 }
 
 #[test]

@@ -144,6 +144,9 @@ const POINTERS: &[&str] = &[
     "next section",
     "next chapter",
     "next example",
+    "next item",
+    "previous item",
+    "next one",
     "this section",
     "this chapter",
     "this page",
@@ -530,6 +533,16 @@ pub fn repeats_question(question: &str, answer: &str) -> bool {
 /// Too short to teach anything: under five words of prose and no code.
 pub fn is_trivial_answer(answer: &str) -> bool {
     !answer.contains("```") && prose_of(answer).split_whitespace().count() < 5
+}
+
+/// A word written twice in a row ("or or", "the the"): a typo in the
+/// source that a pair would teach. Numbers and code are not checked.
+pub fn has_doubled_word(text: &str) -> bool {
+    let prose = prose_of(text).to_lowercase();
+    let words: Vec<&str> = prose.split_whitespace().collect();
+    words.windows(2).any(|pair| {
+        pair[0] == pair[1] && pair[0].chars().all(char::is_alphabetic) && !matches!(pair[0], "that" | "had" | "is")
+    })
 }
 
 /// Everything a reviewer checks in an answer unit that stands alone: no
