@@ -1339,9 +1339,14 @@ pub(crate) fn code_facts(chunk: &Chunk, analysis: &Analysis, in_body: impl Fn(&S
         };
         let subject = &words[..verb_at];
         let opener = subject.first().map(|w| w.to_lowercase()).unwrap_or_default();
+        // "Note that the `INSERT` command supports ...": a framing clause is
+        // no part of the subject.
         let clause_inside = subject.iter().any(|w| {
+            let bare = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
             w.ends_with([':', ';'])
-                || AUXILIARIES.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase().as_str())
+                || AUXILIARIES.contains(&bare.as_str())
+                || ["note", "that", "also", "only", "just", "then", "now", "so", "thus", "however"]
+                    .contains(&bare.as_str())
         });
         let named_subject = !subject.is_empty()
             && !clause_inside

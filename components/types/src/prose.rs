@@ -359,10 +359,12 @@ pub fn ends_mid_clause(text: &str) -> bool {
     unbalanced(&prose)
 }
 
-/// Brackets or double quotes left open (a clipped fragment).
+/// Brackets, double quotes or inline code left open (a clipped fragment:
+/// "Default: `\"." cut inside its code).
 pub fn unbalanced(text: &str) -> bool {
     let count = |c: char| text.chars().filter(|x| *x == c).count();
-    count('(') != count(')')
+    count('`') % 2 == 1
+        || count('(') != count(')')
         || count('[') != count(']')
         || count('{') != count('}')
         || count('"') % 2 == 1
