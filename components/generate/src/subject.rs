@@ -21,12 +21,19 @@ pub(crate) fn name_subject(question: &str, subject: Option<&str>) -> String {
         }
         return question.to_string();
     };
-    let named = question.to_lowercase().contains(&subject.to_lowercase());
+    // `needs_sphinx` is code, not a mention of Sphinx.
+    let named = without_code(question).to_lowercase().contains(&subject.to_lowercase());
     if let Some((topic, rest)) = question.strip_prefix("In ").and_then(|q| q.split_once(", ")).filter(|_| named) {
         // "In Using the Django authentication system, ...": a gerund heading
         // is an activity, not a place.
         if is_gerund(first_word(topic)) && topic.split_whitespace().count() > 1 {
             return format!("When {}, {rest}", lower_first(topic));
+        }
+        // "In Django deployment checklist, ..." → "In Django's deployment checklist, ...".
+        if let Some(after) = topic.strip_prefix(subject).and_then(|t| t.strip_prefix(' '))
+            && after.starts_with(char::is_lowercase)
+        {
+            return format!("In {subject}'s {after}, {rest}");
         }
     }
     if named {
@@ -74,6 +81,11 @@ fn first_word(text: &str) -> &str {
 
 fn is_gerund(word: &str) -> bool {
     word.chars().skip(1).all(char::is_lowercase) && crate::units::is_gerund(word)
+}
+
+/// The question with its inline code left out.
+fn without_code(question: &str) -> String {
+    question.split('`').step_by(2).collect::<Vec<_>>().join(" ")
 }
 
 /// Whether a question names a product or place already: a capitalised word
@@ -161,6 +173,10 @@ mod tests {
                 "In Sphinx's options for LaTeX output, what is `latex_theme` for?",
             ),
             ("In Write your first view, what does `path()` do?", "In Django, what does `path()` do?"),
+            (
+                "In General configuration, what is `needs_sphinx` for?",
+                "In Sphinx general configuration, what is `needs_sphinx` for?",
+            ),
             (
                 "In Storage Parameters, what is `fillfactor` for?",
                 "In Sphinx storage parameters, what is `fillfactor` for?",

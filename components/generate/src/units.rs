@@ -466,7 +466,7 @@ fn object_question(name: &str, kind: ObjectKind, context: &Context, pick: usize)
         (_, Context::Topic(_), 0) if name.contains(['.', ':']) => format!("What does {code} do?"),
         (_, Context::Topic(_), _) if name.contains(['.', ':']) => format!("What is {code} for?"),
         (ObjectKind::Callable, Context::Topic(topic), 0) => format!("In {topic}, what does {code} do?"),
-        (ObjectKind::Callable, Context::Topic(topic), _) => format!("What is {code} used for in {topic}?"),
+        (ObjectKind::Callable, Context::Topic(topic), _) => format!("In {topic}, what is {code} used for?"),
         (_, Context::Topic(topic), 0) => format!("In {topic}, what does {code} do?"),
         (_, Context::Topic(topic), _) => format!("In {topic}, what is {code} for?"),
     }
@@ -720,6 +720,31 @@ fn inflects(word: &str, base: &str) -> bool {
 
 /// Nouns that name nothing in particular as the object of a task ("reduce
 /// the overhead", "install dependencies", "clean things up").
+/// Head nouns of phrases that name a kind of thing in general, not a term
+/// a document defines ("acceptable values", "the default", "other options").
+const GENERIC_TERM_HEADS: &[&str] = &[
+    "value",
+    "option",
+    "setting",
+    "default",
+    "argument",
+    "parameter",
+    "result",
+    "example",
+    "way",
+    "thing",
+    "case",
+    "step",
+    "part",
+    "item",
+    "one",
+    "kind",
+    "type",
+    "detail",
+    "note",
+    "reason",
+];
+
 const GENERIC_OBJECTS: &[&str] = &[
     "overhead",
     "problem",
@@ -1103,6 +1128,14 @@ pub(crate) fn definitions(
             || term.contains(['_', '.', '-', '`'])
             || section.contains(&term.to_lowercase())
             || chunk.subject.is_some();
+        // "Acceptable values are ...": a generic head noun names no term.
+        let head = term.split_whitespace().next_back().unwrap_or("").to_lowercase();
+        let generic_head = GENERIC_TERM_HEADS.contains(&head.trim_end_matches('s'))
+            && !term.contains(['`', '_', '.'])
+            && !term.chars().skip(1).any(char::is_uppercase);
+        if generic_head {
+            continue;
+        }
         if !specific || term.split_whitespace().count() > 6 || !prose::stands_alone(sentence) {
             continue;
         }
@@ -1144,11 +1177,14 @@ pub(crate) fn definitions(
         let named = &term_in_question;
         let pick = phrase.pick(TaskType::DefinitionQa, term, 2);
         let means = after.starts_with("refers to ") || after.starts_with("means ");
+        // "Define X." read as unnatural to both judges of round 5; a plural
+        // or a second phrasing asks what the term means.
         let question = match (pick, plural) {
             _ if means => format!("What does \"{term_as_written}\" mean?"),
             (0, false) => format!("What is {named}?"),
             (0, true) => format!("What are {named}?"),
-            _ => format!("Define {named}."),
+            (_, false) => format!("What does {named} mean?"),
+            (_, true) => format!("What are {named}?"),
         };
         out.push(Candidate::single(TaskType::DefinitionQa, question, String::new(), vec![definition.span]));
     }

@@ -192,8 +192,12 @@ fn start(state: &mut State, tag: Tag<'_>) {
         }
         Tag::CodeBlock(kind) => {
             let language = match kind {
+                // pandoc writes a DocBook listing's element class as the info
+                // string (```` ```programlisting ````): no language.
                 CodeBlockKind::Fenced(info) => {
-                    info.split_whitespace().next().map(str::to_string).filter(|lang| !lang.is_empty())
+                    info.split_whitespace().next().map(str::to_string).filter(|lang| !lang.is_empty()).filter(|lang| {
+                        !["programlisting", "screen", "synopsis", "literallayout"].contains(&lang.as_str())
+                    })
                 }
                 CodeBlockKind::Indented => None,
             };

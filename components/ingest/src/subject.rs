@@ -198,6 +198,15 @@ pub(crate) fn subject(titles: &[&str], text: &str, blocks: &[Block]) -> Option<S
 /// eso-pic package" → "eso-pic". None for a title that is no such name.
 pub(crate) fn from_site_title(title: &str) -> Option<String> {
     let title = title.trim();
+    // A manual page names its command: "git-bisect(1)".
+    if let Some((name, section)) = title.strip_suffix(')').and_then(|t| t.split_once('('))
+        && section.len() == 1
+        && section.chars().all(|c| c.is_ascii_digit())
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+    {
+        return Some(name.to_string());
+    }
     // The site is the last part after a separator ("Page — Site").
     let site = [" — ", " – ", " | ", " :: ", " - "]
         .iter()
@@ -343,6 +352,8 @@ mod tests {
             ("Docutils FAQ (Frequently Asked Questions)", None),
             ("Options for HTML output", None),
             ("The Directive Class", None),
+            ("git-bisect(1)", Some("git-bisect")),
+            ("Usage (1)", None),
         ];
         for (title, expected) in cases {
             assert_eq!(from_site_title(title).as_deref(), expected, "{title}");

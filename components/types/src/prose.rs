@@ -145,6 +145,8 @@ const POINTERS: &[&str] = &[
     "next chapter",
     "next example",
     "next item",
+    "take a look at",
+    "have a look at",
     "previous item",
     "next one",
     "this section",
