@@ -2,7 +2,7 @@
 //! each one a pair that passed the reviewer's checks on its own, so a
 //! dialogue never inherits a fault of its turns.
 
-use brightrun_types::TaskType;
+use brightrun_types::{Span, TaskType};
 
 use crate::{Candidate, Exchange, Phrasing};
 
@@ -26,7 +26,18 @@ pub(crate) fn conversation(candidates: &[Vec<Candidate>], phrase: &Phrasing) -> 
         .collect();
     material.dedup_by(|a, b| a.spans == b.spans);
     let Some((opener, rest)) = material.split_first() else { return Vec::new() };
-    let rest: Vec<&&Candidate> = rest.iter().filter(|c| c.spans != opener.spans).collect();
+    // Each exchange on evidence of its own: two answers quoting the same
+    // sentence make a dialogue that repeats itself.
+    let overlaps = |a: &[Span], b: &[Span]| a.iter().any(|x| b.iter().any(|y| x.start < y.end && y.start < x.end));
+    let mut used: Vec<Span> = opener.spans.clone();
+    let mut rest_disjoint: Vec<&&Candidate> = Vec::new();
+    for candidate in rest {
+        if !overlaps(&candidate.spans, &used) {
+            used.extend(candidate.spans.iter().copied());
+            rest_disjoint.push(candidate);
+        }
+    }
+    let rest = rest_disjoint;
     if rest.is_empty() {
         return Vec::new();
     }

@@ -334,7 +334,13 @@ fn object_name(heading: &str) -> Option<(String, ObjectKind)> {
     }
     let rest = text[name_end..].trim_start();
     // "(path, *paths)" lists parameters; "(CSS length)" is a gloss.
-    let callable = rest.starts_with('(') && parameters_only(rest);
+    // "path() argument: route" is a heading about an argument, not path().
+    let after_parameters = rest.split_once(')').map_or("", |(_, after)| after.trim());
+    let signature_ends = after_parameters.is_empty()
+        || after_parameters.starts_with("->")
+        || after_parameters.starts_with('→')
+        || !after_parameters.contains(' ');
+    let callable = rest.starts_with('(') && parameters_only(rest) && signature_ends;
     // Code: an inner `_` or `.`, or camelCase; an all-capitals word
     // ("DESCRIPTION", "NOTES") is a man page's section title instead.
     let inner = name.get(1..name.len().saturating_sub(1)).unwrap_or("");
@@ -421,8 +427,10 @@ fn object_context(chunk: &Chunk, index: usize, kind: ObjectKind) -> Option<Conte
         let t = [" – ", " — ", " - "].iter().fold(t.as_str(), |t, dash| t.split(dash).next().unwrap_or(t));
         t.trim().trim_end_matches("(1)").trim().to_string()
     })?;
+    // "sphinx-build", "git-rebase"; not a record's slug ("sect.shell-environment").
     let command_like = !title.is_empty()
         && !title.contains(' ')
+        && !title.contains('.')
         && title.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if command_like {
         return Some(Context::Command(title));
@@ -720,6 +728,55 @@ fn inflects(word: &str, base: &str) -> bool {
 
 /// Nouns that name nothing in particular as the object of a task ("reduce
 /// the overhead", "install dependencies", "clean things up").
+/// One to three words of a noun phrase, with no function word or pronoun
+/// after an article ("theme", "a search index"; not "Regardless of whether
+/// it"), so the subject alone makes it specific.
+fn plain_noun_phrase(term: &str) -> bool {
+    const FUNCTION: &[&str] = &[
+        "of",
+        "whether",
+        "it",
+        "its",
+        "that",
+        "this",
+        "these",
+        "those",
+        "which",
+        "who",
+        "what",
+        "when",
+        "where",
+        "if",
+        "or",
+        "and",
+        "but",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "by",
+        "as",
+        "is",
+        "are",
+        "be",
+        "not",
+        "regardless",
+        "you",
+        "your",
+        "we",
+        "they",
+        "there",
+    ];
+    let words: Vec<String> = term.split_whitespace().map(str::to_lowercase).collect();
+    let body = match words.first().map(String::as_str) {
+        Some("a" | "an" | "the") => &words[1..],
+        _ => &words[..],
+    };
+    (1..=3).contains(&body.len())
+        && body.iter().all(|w| w.chars().all(|c| c.is_alphabetic() || c == '-') && !FUNCTION.contains(&w.as_str()))
+}
+
 /// Head nouns of phrases that name a kind of thing in general, not a term
 /// a document defines ("acceptable values", "the default", "other options").
 const GENERIC_TERM_HEADS: &[&str] = &[
@@ -1127,7 +1184,7 @@ pub(crate) fn definitions(
             || term.chars().skip(1).any(char::is_uppercase)
             || term.contains(['_', '.', '-', '`'])
             || section.contains(&term.to_lowercase())
-            || chunk.subject.is_some();
+            || (chunk.subject.is_some() && plain_noun_phrase(term));
         // "Acceptable values are ...": a generic head noun names no term.
         let head = term.split_whitespace().next_back().unwrap_or("").to_lowercase();
         let generic_head = GENERIC_TERM_HEADS.contains(&head.trim_end_matches('s'))
@@ -1183,7 +1240,11 @@ pub(crate) fn definitions(
             _ if means => format!("What does \"{term_as_written}\" mean?"),
             (0, false) => format!("What is {named}?"),
             (0, true) => format!("What are {named}?"),
-            (_, false) => format!("What does {named} mean?"),
+            // A name or code ("Jinja", "pg_dump") is asked what it is.
+            (_, false) if term.chars().next().is_some_and(char::is_lowercase) && !term.contains(['`', '_', '.']) => {
+                format!("What does {named} mean?")
+            }
+            (_, false) => format!("What is {named}?"),
             (_, true) => format!("What are {named}?"),
         };
         out.push(Candidate::single(TaskType::DefinitionQa, question, String::new(), vec![definition.span]));
@@ -1381,8 +1442,12 @@ pub(crate) fn code_facts(chunk: &Chunk, analysis: &Analysis, in_body: impl Fn(&S
             let bare = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
             w.ends_with([':', ';'])
                 || AUXILIARIES.contains(&bare.as_str())
-                || ["note", "that", "also", "only", "just", "then", "now", "so", "thus", "however"]
-                    .contains(&bare.as_str())
+                || bare.ends_with("ly")
+                || [
+                    "note", "that", "also", "only", "just", "then", "now", "so", "thus", "however", "instead", "still",
+                    "further", "rather", "even",
+                ]
+                .contains(&bare.as_str())
         });
         let named_subject = !subject.is_empty()
             && !clause_inside
@@ -1502,10 +1567,21 @@ mod tests {
         assert_eq!(object_name("class Model(**kwargs)"), Some(("Model()".into(), ObjectKind::Callable)));
         assert_eq!(object_name("--keep-index"), Some(("--keep-index".into(), ObjectKind::Option)));
         assert_eq!(object_name("html_static_path"), Some(("html_static_path".into(), ObjectKind::Named)));
+        assert_eq!(object_name("path() argument: route"), None, "a heading about an argument");
         assert_eq!(object_name("user_catalog_table (boolean)"), Some(("user_catalog_table".into(), ObjectKind::Named)));
         assert_eq!(object_name("pagewidth (CSS length)"), None);
         for heading in ["DESCRIPTION", "Using the cache", "Proxy models", "NOTES"] {
             assert_eq!(object_name(heading), None, "{heading}");
+        }
+    }
+
+    #[test]
+    fn only_a_plain_noun_phrase_is_specific_by_its_subject_alone() {
+        for term in ["theme", "a search index", "Models"] {
+            assert!(plain_noun_phrase(term), "{term}");
+        }
+        for term in ["Regardless of whether it", "what you need", "one of the four"] {
+            assert!(!plain_noun_phrase(term), "{term}");
         }
     }
 

@@ -380,7 +380,13 @@ pub fn announces_more(text: &str) -> bool {
     let last = crate::sentences(&prose).last().map(|(_, s)| s.to_string()).unwrap_or_default();
     let counts = ["two", "three", "four", "five", "several", "a few", "some", "many", "various", "a number of"];
     let things = ["ways", "options", "methods", "steps", "kinds", "types", "approaches", "cases", "modes", "forms"];
-    counts.iter().any(|count| things.iter().any(|thing| has_phrase(&last, &format!("{count} {thing}"))))
+    // "There are several, with various degrees of completeness.": a count
+    // without the things counted.
+    let vague_count = ["there are several", "there are many", "there are a few", "there are some"]
+        .iter()
+        .any(|start| last.trim_start().starts_with(start))
+        && last.split_whitespace().count() < 12;
+    vague_count || counts.iter().any(|count| things.iter().any(|thing| has_phrase(&last, &format!("{count} {thing}"))))
 }
 
 /// A changelog line ("Changed in version 3.2: ...", "New in Django 4.1"):

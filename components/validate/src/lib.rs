@@ -195,7 +195,9 @@ pub fn check(pair: &Pair, fidelity: f32, tokens: usize, config: &ExportConfig) -
     // A question may quote code, and an answer show it, in a fenced block:
     // a fence is markup only when it is left unclosed.
     let unclosed_fence = |text: &str| text.lines().filter(|l| l.trim_start().starts_with("```")).count() % 2 == 1;
-    if pair.turns.iter().any(|t| unclosed_fence(&t.content) || has_markup(&without_fences(&t.content))) {
+    // Inline code may quote markup on purpose ("the `<p>` element", "`**`").
+    let markup = |text: &str| has_markup(&without_inline_code(&without_fences(text)));
+    if pair.turns.iter().any(|t| unclosed_fence(&t.content) || markup(&t.content)) {
         return Some(DropReason::LeftoverMarkup);
     }
     if tokens > config.max_sequence_tokens as usize {
@@ -226,6 +228,21 @@ pub fn without_fences(text: &str) -> String {
             out.push_str(line);
             out.push('\n');
         }
+    }
+    out
+}
+
+/// `text` without its inline code spans (`` `x` ``), line by line; a line
+/// whose backticks do not pair is kept whole.
+pub fn without_inline_code(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.matches('`').count() % 2 == 0 {
+            out.extend(line.split('`').step_by(2));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
     }
     out
 }

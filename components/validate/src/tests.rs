@@ -396,3 +396,13 @@ fn an_exporter_that_saw_no_pair_writes_empty_arrays_and_files() {
     assert_eq!(contents("openai.jsonl").as_deref(), Some(""));
     assert_eq!(end.quality.pairs_out, 0);
 }
+
+#[test]
+fn markup_quoted_as_inline_code_is_not_leftover_markup() {
+    assert_eq!(
+        without_inline_code("will not use the `<p>` element; default `**`"),
+        "will not use the  element; default \n"
+    );
+    assert!(!has_markup(&without_inline_code("The default is `**`, meaning all files.")));
+    assert!(has_markup(&without_inline_code("The default is **bold** here.")));
+}
