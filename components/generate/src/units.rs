@@ -332,6 +332,10 @@ fn object_name(heading: &str) -> Option<(String, ObjectKind)> {
     if name.is_empty() || !name.starts_with(|c: char| c.is_alphabetic() || c == '_') {
         return None;
     }
+    // "sect.shell-environment" is one token, not `sect.shell` and more.
+    if text[name_end..].starts_with('-') {
+        return None;
+    }
     let rest = text[name_end..].trim_start();
     // "(path, *paths)" lists parameters; "(CSS length)" is a gloss.
     // "path() argument: route" is a heading about an argument, not path().
@@ -427,12 +431,17 @@ fn object_context(chunk: &Chunk, index: usize, kind: ObjectKind) -> Option<Conte
         let t = [" – ", " — ", " - "].iter().fold(t.as_str(), |t, dash| t.split(dash).next().unwrap_or(t));
         t.trim().trim_end_matches("(1)").trim().to_string()
     })?;
-    // "sphinx-build", "git-rebase"; not a record's slug ("sect.shell-environment").
+    // "sphinx-build", "git-rebase", "sphinx.ext.autodoc".
     let command_like = !title.is_empty()
         && !title.contains(' ')
-        && !title.contains('.')
         && title.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if command_like {
+        // A record's slug ("sect.shell-environment") names no command of
+        // which `sect.shell` is a part.
+        let object = chunk.blocks.get(index).and_then(|b| heading_text(chunk, b)).unwrap_or_default();
+        if !object.is_empty() && title.starts_with(object.trim()) && object.trim() != title {
+            return None;
+        }
         return Some(Context::Command(title));
     }
     let _ = kind;
@@ -442,6 +451,9 @@ fn object_context(chunk: &Chunk, index: usize, kind: ObjectKind) -> Option<Conte
             && object_name(heading).is_none()
             && !GENERIC_HEADINGS.contains(&heading.to_lowercase().as_str())
             && !heading.contains(['[', ']', '(', ':'])
+            // "sphinx.ext.autodoc – Include documentation from docstrings" is a
+            // page title and its tagline, not a place to name.
+            && !heading.contains(['–', '—'])
             && !prose::has_markup_residue(heading)
     };
     if usable(&title) {
@@ -1185,6 +1197,31 @@ pub(crate) fn definitions(
             || term.contains(['_', '.', '-', '`'])
             || section.contains(&term.to_lowercase())
             || (chunk.subject.is_some() && plain_noun_phrase(term));
+        // "Regardless of whether it is ...": a clause, not a term.
+        const CLAUSE_WORDS: &[&str] = &[
+            "whether",
+            "regardless",
+            "it",
+            "its",
+            "they",
+            "you",
+            "we",
+            "if",
+            "when",
+            "which",
+            "that",
+            "this",
+            "these",
+            "those",
+            "there",
+            "what",
+            "who",
+            "how",
+            "why",
+        ];
+        if term.split_whitespace().any(|w| CLAUSE_WORDS.contains(&w.to_lowercase().as_str())) {
+            continue;
+        }
         // "Acceptable values are ...": a generic head noun names no term.
         let head = term.split_whitespace().next_back().unwrap_or("").to_lowercase();
         let generic_head = GENERIC_TERM_HEADS.contains(&head.trim_end_matches('s'))
@@ -1494,6 +1531,8 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         let Some((name, kind)) = object_name(first_label) else { continue };
         // A plain word or a capitalised name ("MathJax") labels a value of
         // a setting as often as a setting: only code-like labels are objects.
+        // (Plain words written as code, "`next`", "`site`", label a view's
+        // context in one list and another view's in the next: ambiguous.)
         let code_like = kind != ObjectKind::Named || name.contains(['_', '.']);
         if label.split_whitespace().count() > 6 || !code_like {
             continue;
@@ -1568,6 +1607,7 @@ mod tests {
         assert_eq!(object_name("--keep-index"), Some(("--keep-index".into(), ObjectKind::Option)));
         assert_eq!(object_name("html_static_path"), Some(("html_static_path".into(), ObjectKind::Named)));
         assert_eq!(object_name("path() argument: route"), None, "a heading about an argument");
+        assert_eq!(object_name("sect.shell-environment"), None, "a slug");
         assert_eq!(object_name("user_catalog_table (boolean)"), Some(("user_catalog_table".into(), ObjectKind::Named)));
         assert_eq!(object_name("pagewidth (CSS length)"), None);
         for heading in ["DESCRIPTION", "Using the cache", "Proxy models", "NOTES"] {
