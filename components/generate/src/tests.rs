@@ -281,3 +281,27 @@ fn a_short_page_gives_a_definition_a_why_and_its_procedure() {
     }
     assert!(pairs.len() >= 2, "{pairs:?}");
 }
+
+#[test]
+fn an_argument_list_after_a_signature_line_names_its_function() {
+    let c = chunk(
+        &["Using the authentication system"],
+        &[
+            (BlockKind::Heading, None, "Helper functions"),
+            (BlockKind::Paragraph, None, "logout_then_login(request, login_url=None)"),
+            (BlockKind::Paragraph, None, "Logs a user out, then redirects to the login page."),
+            (
+                BlockKind::ListItem,
+                None,
+                "login_url: The URL of the page that asks for a password again. Defaults to the login setting if not supplied.",
+            ),
+        ],
+    );
+    let analysis = brightrun_analyze::analyze(&c).expect("analyses");
+    let questions: Vec<String> = generate(&c, &analysis, &config())
+        .expect("generates")
+        .into_iter()
+        .map(|p| p.turns[0].content.clone())
+        .collect();
+    assert!(questions.iter().any(|q| q.contains("`login_url` argument of `logout_then_login()`")), "{questions:?}");
+}

@@ -393,6 +393,9 @@ enum Context {
     Command(String),
     /// The document or section: "in Docutils Configuration".
     Topic(String),
+    /// The function whose arguments are listed: "the `login_url` argument
+    /// of `logout_then_login()`".
+    Function(String),
 }
 
 /// The headings above the block at `index`, nearest first: body headings
@@ -470,6 +473,8 @@ fn object_question(name: &str, kind: ObjectKind, context: &Context, pick: usize)
         (ObjectKind::Option, Context::Command(command), _) => format!("What is the {code} option of {command} for?"),
         (ObjectKind::Option, Context::Owner(owner), _) => format!("What does the {code} option of `{owner}` do?"),
         (ObjectKind::Option, Context::Topic(topic), _) => format!("In {topic}, what does the {code} option do?"),
+        (_, Context::Function(function), 0) => format!("What is the {code} argument of `{function}` for?"),
+        (_, Context::Function(function), _) => format!("What does the {code} argument of `{function}` do?"),
         // The class itself ("class JsonResponse" inside its own section) or an
         // already qualified name needs no owner prefix.
         (_, Context::Owner(owner), 0) if name.trim_end_matches("()") == owner || name.contains('.') => {
@@ -1186,9 +1191,39 @@ pub(crate) fn definitions(
             || after.starts_with("refers to ")
             || after.starts_with("means ");
         // "... is a good place to go next" rates the term, it does not define it.
-        let evaluative = ["a good ", "a great ", "a nice ", "the best ", "a better ", "an easy ", "the easiest "]
+        // So does "is a regular client application (albeit a particularly
+        // clever one)", "is a vast project", "is a useful tool": the judges
+        // found none of them says what the thing does.
+        let evaluative = [
+            "a good ",
+            "a great ",
+            "a nice ",
+            "the best ",
+            "a better ",
+            "an easy ",
+            "the easiest ",
+            "a regular ",
+            "a vast ",
+            "a useful ",
+            "a powerful ",
+            "a simple ",
+            "a handy ",
+            "a popular ",
+            "a very ",
+            "an important ",
+            "a small ",
+            "a big ",
+            "a large ",
+        ]
+        .iter()
+        .any(|start| meaning.starts_with(start));
+        // "The use of backticks ... is a bit awkward": a property of using it.
+        let property_of = ["use of ", "purpose of ", "point of ", "idea of ", "goal of "]
             .iter()
-            .any(|start| meaning.starts_with(start));
+            .any(|start| term.to_lowercase().trim_start_matches("the ").starts_with(start));
+        if property_of {
+            continue;
+        }
         if !defines || evaluative || term.split_whitespace().next().is_some_and(|w| w.to_lowercase().ends_with("ing")) {
             continue;
         }
@@ -1278,7 +1313,9 @@ pub(crate) fn definitions(
             (0, false) => format!("What is {named}?"),
             (0, true) => format!("What are {named}?"),
             // A name or code ("Jinja", "pg_dump") is asked what it is.
-            (_, false) if term.chars().next().is_some_and(char::is_lowercase) && !term.contains(['`', '_', '.']) => {
+            (_, false)
+                if term.chars().next().is_some_and(char::is_lowercase) && !term.contains(['`', '_', '.', '-']) =>
+            {
                 format!("What does {named} mean?")
             }
             (_, false) => format!("What is {named}?"),
@@ -1578,7 +1615,7 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
 /// opens the paragraphs before it: `template_name` is a different thing
 /// under each view.
 fn owner_before(chunk: &Chunk, index: usize) -> Option<Context> {
-    for block in chunk.blocks[..index.min(chunk.blocks.len())].iter().rev().take(16) {
+    for block in chunk.blocks[..index.min(chunk.blocks.len())].iter().rev().take(40) {
         if block.kind == BlockKind::Heading {
             return None;
         }
@@ -1586,11 +1623,20 @@ fn owner_before(chunk: &Chunk, index: usize) -> Option<Context> {
             continue;
         }
         let text = chunk.text_at(block.span)?.trim_start();
-        let Some(rest) = text.strip_prefix("class ").or_else(|| text.strip_prefix("exception ")) else { continue };
-        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
-        let name = name.rsplit('.').next().unwrap_or(&name).to_string();
-        if name.chars().next().is_some_and(char::is_uppercase) {
-            return Some(Context::Owner(name));
+        // pandoc's DOCX of a Sphinx page keeps the permalink and source link.
+        let line = text.lines().next().unwrap_or("").trim_end().trim_end_matches('¶').trim_end_matches("[source]");
+        if let Some(rest) = line.strip_prefix("class ").or_else(|| line.strip_prefix("exception ")) {
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
+            let name = name.rsplit('.').next().unwrap_or(&name).to_string();
+            if name.chars().next().is_some_and(char::is_uppercase) {
+                return Some(Context::Owner(name));
+            }
+            continue;
+        }
+        // "logout_then_login(request, login_url=None)": the arguments listed
+        // after it are that function's.
+        if let Some((callable, ObjectKind::Callable)) = object_name(line).filter(|_| line.ends_with(')')) {
+            return Some(Context::Function(callable));
         }
     }
     None

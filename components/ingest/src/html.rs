@@ -268,6 +268,10 @@ const GENERATED_CLASSES: &[&str] = &[
 /// The whole text of a permalink anchor.
 const PERMALINK_TEXTS: &[&str] = &["¶", "#", "🔗", "§", "#¶"];
 
+/// Texts of links that say only what they point at ("xindy (doc)"), which
+/// read as debris once the link is text; the brackets around them go too.
+const LINK_LABELS: &[&str] = &["doc", "docs", "source", "link", "pdf", "html", "here"];
+
 /// Admonition titles that are a label, not text.
 const ADMONITION_WORDS: &[&str] = &[
     "note",
@@ -524,6 +528,10 @@ impl Walker {
             let in_title =
                 self.frames.iter().any(|frame| frame.kind == BlockKind::Heading || frame.role != Role::Block);
             if in_title && PERMALINK_TEXTS.contains(&text_of(element).as_str()) {
+                return true;
+            }
+            // "xindy (<a>doc</a>)": a link labelled only as where it goes.
+            if LINK_LABELS.contains(&text_of(element).trim().to_lowercase().as_str()) {
                 return true;
             }
         }
@@ -935,7 +943,8 @@ impl Walker {
             self.push(kind, level, ordinal, language, code);
             return;
         }
-        let text = collapse_whitespace(&text);
+        // A dropped link label leaves its brackets: "xindy () rather".
+        let text = collapse_whitespace(&text).replace(" ()", "").replace(" ( )", "");
         match role {
             Role::Term => {
                 if let Some(dl) = self.dls.last_mut() {

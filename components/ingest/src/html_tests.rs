@@ -426,3 +426,9 @@ fn handbook_page_keeps_its_boxes_and_drops_its_furniture() {
             .any(|(kind, _, text)| *kind == Heading && (text.contains("BACK TO BASICS") || text.contains("CULTURE")))
     );
 }
+
+#[test]
+fn a_link_labelled_only_doc_goes_with_its_brackets() {
+    let body = r#"<p>The build will use <strong>xindy</strong> (<a href="http://xindy.sourceforge.net/">doc</a>) rather than makeindex.</p>"#;
+    assert_eq!(blocks(body), [(Paragraph, 0, "The build will use xindy rather than makeindex.".to_string())]);
+}
