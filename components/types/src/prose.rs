@@ -605,7 +605,7 @@ pub fn review_answer(question: &str, answer: &str) -> Option<DropReason> {
         if last.trim_end().ends_with([':', ',', ';']) || unbalanced(&prose_of(answer)) {
             return Some(DropReason::IncompleteAnswer);
         }
-    } else if ends_mid_clause(answer) || announces_more(answer) {
+    } else if ends_mid_clause(answer) || announces_more(answer) || code_left_open(answer) {
         return Some(DropReason::IncompleteAnswer);
     }
     if is_trivial_answer(answer) {
@@ -615,6 +615,13 @@ pub fn review_answer(question: &str, answer: &str) -> Option<DropReason> {
         return Some(DropReason::QuestionRepeatsAnswer);
     }
     None
+}
+
+/// Inline code opened and never closed outside fenced blocks ("Default:
+/// `\"." cut inside its code): `prose_of` cannot see it, as it takes all
+/// after the backtick for code.
+fn code_left_open(answer: &str) -> bool {
+    without_fences(answer).matches('`').count() % 2 == 1
 }
 
 /// Steps as "1. ..." lines: each step is a line, not a sentence.

@@ -108,3 +108,15 @@ fn an_answer_that_restates_its_question_is_found() {
         "The server must be restarted because the configuration is read only at start-up."
     ));
 }
+
+#[test]
+fn inline_code_left_open_is_an_incomplete_answer() {
+    assert_eq!(
+        review_answer(
+            "What does `text_secnumber_suffix` do?",
+            "Suffix for section numbers in text output. Default: `\"."
+        ),
+        Some(DropReason::IncompleteAnswer)
+    );
+    assert_eq!(review_answer("What is `x` for?", "The suffix written after `x` in every section number."), None);
+}
