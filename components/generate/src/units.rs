@@ -622,7 +622,10 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing, has_subject: b
     let imperative = GERUNDS.iter().find(|(_, base)| *base == first && capitalised_word).map(|(gerund, _)| *gerund);
     let gerund = GERUNDS.iter().find(|(gerund, _)| *gerund == first).map(|(gerund, _)| *gerund).or(imperative);
     if let Some((_, base)) = gerund.and_then(|g| GERUNDS.iter().find(|(gerund, _)| *gerund == g)) {
-        if words.len() < 2 || vague_goal(&words[1..]) {
+        // "Use of WAL Without Shared-Memory" is a noun phrase, not a task.
+        let preposition =
+            words.get(1).is_some_and(|w| ["of", "for", "in", "with", "by"].contains(&w.to_lowercase().as_str()));
+        if words.len() < 2 || preposition || vague_goal(&words[1..]) {
             return None;
         }
         let rest = lower_first(&words[1..].join(" "));
@@ -1362,6 +1365,12 @@ pub(crate) fn reasons(
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
     for reasoning in analysis.reasoning.iter().filter(|r| in_body(&r.span) && r.kind == ReasoningKind::Cause) {
+        // "not involved in protecting the database from corruption due to
+        // crashes": "due to" qualifies the noun before it as often as it
+        // gives the premise's cause; the question would ask the wrong why.
+        if matches!(reasoning.marker.to_lowercase().as_str(), "due to" | "owing to") {
+            continue;
+        }
         let Some(sentence) = chunk.text_at(reasoning.span) else { continue };
         if !prose::stands_alone(sentence) || !sentence.starts_with(reasoning.premise.trim()) {
             continue;
@@ -1421,8 +1430,9 @@ fn why_question(premise: &str) -> Option<String> {
     }
     let aux = words[aux_at].to_lowercase();
     let rest = words[aux_at + 1..].join(" ");
-    // "A final point is that ...": a copula before a clause inverts into nonsense.
-    if rest.starts_with("that ") {
+    // "A final point is that ...": a copula before a clause inverts into
+    // nonsense, and so does "has to" ("Why has the checkpoint to stop?").
+    if rest.starts_with("that ") || rest.starts_with("to ") {
         return None;
     }
     let subject = lower_first(&subject_words.join(" "));
@@ -1718,6 +1728,7 @@ mod tests {
             "GET would also be unsuitable for a password form",
             "Note that attributes will not be documented",
             "VACUUM normally only scans pages that have been modified",
+            "The checkpoint has to stop at that point",
         ] {
             assert_eq!(why_question(premise), None, "{premise}");
         }

@@ -244,7 +244,9 @@ pub(crate) fn from_site_title(title: &str) -> Option<String> {
     if name.is_empty() || name.len() > 3 || !name.iter().all(|w| is_name_like(w)) {
         return None;
     }
-    Some(name.join(" "))
+    // "Northwind Relay On-Call Handbook": a third word describes the
+    // documentation ("On-Call", "User") more often than it names the project.
+    Some(name[..name.len().min(2)].join(" "))
 }
 
 fn is_article(word: &str) -> bool {
@@ -309,6 +311,19 @@ fn dominant_name(text: &str, blocks: &[Block]) -> Option<String> {
     let (name, count) = *ranked.first()?;
     let runner_up = ranked.get(1).map_or(0, |(_, count)| *count);
     let often = count >= 6 && count * 3000 >= prose_bytes;
+    // A document about a product names it where it starts ("Sphinx provides
+    // a number of builders ..."); one about rate limiting that mentions
+    // Redis in a few sections does not, and is not about Redis.
+    let opening = blocks
+        .iter()
+        .filter(|block| block.kind == BlockKind::Heading)
+        .take(3)
+        .chain(blocks.iter().filter(|block| block.kind == BlockKind::Paragraph).take(2))
+        .filter_map(|block| block.span.slice(text))
+        .any(|opening| opening.contains(name));
+    if !opening {
+        return None;
+    }
     // "Directive" beside many a "directive" is a common noun capitalised,
     // not a product's name.
     let as_common_noun = lower_counts.get(name.to_lowercase().trim_end_matches('s')).copied().unwrap_or(0);
@@ -352,6 +367,7 @@ mod tests {
             ("Docutils FAQ (Frequently Asked Questions)", None),
             ("Options for HTML output", None),
             ("The Directive Class", None),
+            ("Northwind Relay On-Call Handbook", Some("Northwind Relay")),
             ("git-bisect(1)", Some("git-bisect")),
             ("Usage (1)", None),
         ];
@@ -396,6 +412,8 @@ mod tests {
                       directive has options; Directive subclasses run directive code. Directive Directive Directive. "
             .repeat(3);
         assert_eq!(dominant_name(&common, &paragraphs(&common)), None);
+        let later = format!("Rate limits protect a service.\n\nEach client gets a budget.\n\n{}", text);
+        assert_eq!(dominant_name(&later, &paragraphs(&later)).as_deref(), None, "not named where it starts");
         let even = "Alice met Bob. Then Alice told Bob about Carol. Alice, Bob and Carol left.";
         assert_eq!(dominant_name(even, &paragraphs(even)), None);
     }
