@@ -7,6 +7,8 @@
 //! `document.subject`): "What is a theme in Sphinx?", "In Sphinx templating,
 //! what does `body` do?".
 
+use crate::templates::lower_first;
+
 /// The question naming `subject`, unless it already names it or another
 /// proper name (then the subject would be wrong or redundant: "What is
 /// Jinja in Sphinx?").
@@ -126,32 +128,6 @@ const FILE_EXTENSIONS: &[&str] = &[
     "py", "txt", "rst", "md", "html", "htm", "css", "js", "json", "toml", "yaml", "yml", "ini", "cfg", "conf", "xml",
     "sh", "sql", "tex", "sty", "cls", "c", "h", "rs", "go", "java",
 ];
-
-/// "Templating" → "templating"; "HTML output" and "Options for HTML
-/// output" keep their acronym and lose only a title's capital; a Title
-/// Case heading ("Storage Parameters") loses every title capital.
-fn lower_first(topic: &str) -> String {
-    let words: Vec<&str> = topic.split_whitespace().collect();
-    let title_word = |w: &&str| {
-        let mut chars = w.chars();
-        chars.next().is_some_and(char::is_uppercase) && chars.all(char::is_lowercase)
-    };
-    let title_case = words.iter().filter(|w| w.len() >= 4).all(title_word);
-    if words.len() > 1 && title_case && words.iter().all(|w| title_word(w) || w.chars().all(char::is_lowercase)) {
-        return words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join(" ");
-    }
-    lower_first_letter(topic)
-}
-
-fn lower_first_letter(topic: &str) -> String {
-    let mut chars = topic.chars();
-    match (chars.next(), chars.next()) {
-        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
-            first.to_lowercase().chain(topic[first.len_utf8()..].chars()).collect()
-        }
-        _ => topic.to_string(),
-    }
-}
 
 #[cfg(test)]
 mod tests {

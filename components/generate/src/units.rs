@@ -722,11 +722,19 @@ pub(crate) fn is_verb_base(word: &str) -> bool {
 pub(crate) fn is_gerund(word: &str) -> bool {
     let lower = word.to_lowercase();
     let Some(stem) = lower.strip_suffix("ing") else { return false };
-    let undoubled = stem.len() > 2 && stem.as_bytes()[stem.len() - 1] == stem.as_bytes()[stem.len() - 2];
+    // "running" → "run": a doubled last letter undone (by chars, so a
+    // multi-byte letter is never cut).
+    let mut letters = stem.chars().rev();
+    let undoubled = match (letters.next(), letters.next()) {
+        (Some(last), Some(before)) if last == before && stem.chars().count() > 2 => {
+            Some(&stem[..stem.len() - last.len_utf8()])
+        }
+        _ => None,
+    };
     GERUNDS.iter().any(|(gerund, _)| *gerund == lower)
         || is_verb_base(stem)
         || is_verb_base(&format!("{stem}e"))
-        || (undoubled && is_verb_base(&stem[..stem.len() - 1]))
+        || undoubled.is_some_and(is_verb_base)
 }
 
 /// Whether `word` is `base` or one of its regular inflections ("create",

@@ -796,16 +796,20 @@ impl Walker {
     /// the block it was in ended inside it).
     fn close_inline_code(&mut self) {
         let Some(start) = self.code_start.take() else { return };
-        if start > self.inline.len() || self.inline.as_bytes().get(start - 1) != Some(&b'`') {
+        // A cell or block that cleared the text inside the code leaves no
+        // backtick at `start` to close.
+        let opened =
+            start >= 1 && self.inline.is_char_boundary(start) && self.inline.get(start - 1..start) == Some("`");
+        if !opened {
             return;
         }
         let trimmed = self.inline.trim_end().len();
         self.inline.truncate(trimmed.max(start));
-        if self.inline.len() == start {
+        let Some(code) = self.inline.get(start..).map(str::to_string) else { return };
+        if code.is_empty() {
             self.inline.truncate(start - 1);
             return;
         }
-        let code = self.inline[start..].to_string();
         if code.contains('`') {
             self.inline.truncate(start - 1);
             self.inline.push_str(&crate::markdown::inline_code(&code));
