@@ -13,44 +13,42 @@ use crate::templates::lower_first;
 /// proper name (then the subject would be wrong or redundant: "What is
 /// Jinja in Sphinx?").
 pub(crate) fn name_subject(question: &str, subject: Option<&str>) -> String {
+    // "In Templating, what does `body` do?": a question framed by its topic.
+    let framed = question.strip_prefix("In ").and_then(|q| q.split_once(", "));
     let Some(subject) = subject.map(str::trim).filter(|s| !s.is_empty()) else {
         // "In Creating reStructuredText Directives, ...": still an activity.
-        if let Some((topic, rest)) = question.strip_prefix("In ").and_then(|q| q.split_once(", "))
-            && is_gerund(first_word(topic))
-            && topic.split_whitespace().count() > 1
+        if let Some((topic, rest)) = framed
+            && let Some(activity) = activity(topic)
         {
-            return format!("When {}, {rest}", lower_first(topic));
+            return format!("When {activity}, {rest}");
         }
         return question.to_string();
     };
     // `needs_sphinx` is code, not a mention of Sphinx.
     let named = without_code(question).to_lowercase().contains(&subject.to_lowercase());
-    if let Some((topic, rest)) = question.strip_prefix("In ").and_then(|q| q.split_once(", ")).filter(|_| named) {
-        // "In Using the Django authentication system, ...": a gerund heading
-        // is an activity, not a place.
-        if is_gerund(first_word(topic)) && topic.split_whitespace().count() > 1 {
-            return format!("When {}, {rest}", lower_first(topic));
+    match framed {
+        Some((topic, rest)) if named => {
+            // "In Using the Django authentication system, ...": a gerund
+            // heading is an activity, not a place.
+            if let Some(activity) = activity(topic) {
+                return format!("When {activity}, {rest}");
+            }
+            // "In Django deployment checklist, ..." → "In Django's deployment checklist, ...".
+            if let Some(after) = topic.strip_prefix(subject).and_then(|t| t.strip_prefix(' '))
+                && after.starts_with(char::is_lowercase)
+            {
+                return format!("In {subject}'s {after}, {rest}");
+            }
+            question.to_string()
         }
-        // "In Django deployment checklist, ..." → "In Django's deployment checklist, ...".
-        if let Some(after) = topic.strip_prefix(subject).and_then(|t| t.strip_prefix(' '))
-            && after.starts_with(char::is_lowercase)
-        {
-            return format!("In {subject}'s {after}, {rest}");
-        }
-    }
-    if named {
-        return question.to_string();
-    }
-    // "In Templating, what does `body` do?": the topic gains the subject.
-    if let Some((topic, rest)) = question.strip_prefix("In ").and_then(|q| q.split_once(", ")) {
-        return with_topic(topic, rest, subject);
-    }
-    if names_something(question) {
-        return question.to_string();
-    }
-    match question.char_indices().next_back() {
-        Some((at, end @ ('?' | '.'))) => format!("{} in {subject}{end}", question[..at].trim_end()),
-        _ => question.to_string(),
+        _ if named => question.to_string(),
+        // The topic gains the subject.
+        Some((topic, rest)) => with_topic(topic, rest, subject),
+        None if names_something(question) => question.to_string(),
+        None => match question.char_indices().next_back() {
+            Some((at, end @ ('?' | '.'))) => format!("{} in {subject}{end}", question[..at].trim_end()),
+            _ => question.to_string(),
+        },
     }
 }
 
@@ -59,12 +57,11 @@ pub(crate) fn name_subject(question: &str, subject: Option<&str>) -> String {
 /// Django, ..."; an imperative heading ("Write your first view") is no
 /// place at all, so only the subject is.
 fn with_topic(topic: &str, rest: &str, subject: &str) -> String {
+    if let Some(activity) = activity(topic) {
+        return format!("When {activity} in {subject}, {rest}");
+    }
     let first = first_word(topic);
     let several = topic.split_whitespace().count() > 1;
-    // "Templating" alone is a subject; "Working with forms" an activity.
-    if is_gerund(first) && several {
-        return format!("When {} in {subject}, {rest}", lower_first(topic));
-    }
     let imperative =
         first.chars().skip(1).all(char::is_lowercase) && crate::units::is_verb_base(&first.to_lowercase()) && several;
     if imperative {
@@ -75,6 +72,13 @@ fn with_topic(topic: &str, rest: &str, subject: &str) -> String {
     } else {
         format!("In {subject}'s {}, {rest}", lower_first(topic))
     }
+}
+
+/// A topic that names an activity ("Working with forms", "Using the cache"),
+/// lower-cased to follow "When": a gerund and more ("Templating" alone is a
+/// subject).
+fn activity(topic: &str) -> Option<String> {
+    (is_gerund(first_word(topic)) && topic.split_whitespace().count() > 1).then(|| lower_first(topic))
 }
 
 fn first_word(text: &str) -> &str {
