@@ -1,14 +1,15 @@
 //! The web page of `brightrun serve` in headless Chromium (Debian's
 //! `chromium`, driven by playwright-core from `tests/browser/`): upload,
-//! progress to 100 %, report plots, pairs with evidence, feedback. The
-//! screenshot is kept at `target/tmp/web-page.png`.
+//! progress to 100 %, report plots, pairs with evidence, feedback; and the
+//! Cancel and Resume buttons. The screenshot is kept at
+//! `target/tmp/web-page.png`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::serve::{Server, client, get};
+use crate::serve::{Server, client, get, varied_corpus};
 use crate::support::{examples, workspace};
 
 /// The browser test's folder, with playwright-core installed (`npm ci` the
@@ -79,4 +80,38 @@ fn the_web_page_uploads_shows_progress_plots_and_pairs_and_takes_feedback() {
     let png = std::fs::read(&screenshot).expect("the screenshot was written");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot at {}", screenshot.display());
     eprintln!("screenshot: {}", screenshot.display());
+}
+
+#[test]
+fn the_web_page_cancels_a_running_job_and_resumes_it() {
+    let chromium = chromium();
+    let scripts = browser_tests();
+    let temp = tempfile::tempdir().unwrap();
+    // One worker and no stage cache, so the job is still running when the
+    // button is clicked.
+    let server = Server::start(&temp.path().join("data"), &temp.path().join("cache"), &["--no-cache", "--jobs", "1"]);
+    let files = varied_corpus(&temp.path().join("corpus"), 400);
+
+    let output = Command::new("node")
+        .current_dir(&scripts)
+        .env("BRIGHTRUN_CHROMIUM", &chromium)
+        .arg("job-controls.mjs")
+        .arg(&server.url)
+        .args(&files)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+
+    let stopped = seen["cancelled_row"].as_str().unwrap();
+    assert!(stopped.starts_with("stopped in "), "a cancelled job says where it stopped: {seen}");
+    assert!(seen["cancelled_detail"].as_str().unwrap().contains("Resume"), "{seen}");
+    assert_eq!(seen["status"], "succeeded", "{seen}");
+    assert_eq!(seen["page_errors"], serde_json::json!([]), "no script errors: {seen}");
+
+    let job = seen["job"].as_str().unwrap();
+    let (_, record) = get(&client(), &format!("{}/v1/jobs/{job}", server.url));
+    assert_eq!(record["status"], "succeeded", "{record}");
+    assert_eq!(seen["pairs_exported"].as_str().unwrap(), record["counts"]["pairs_exported"].to_string(), "{seen}");
 }

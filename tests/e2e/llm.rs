@@ -105,6 +105,10 @@ impl Drop for InFlight {
 
 async fn chat_completions(State(replay): State<Arc<Replay>>, headers: HeaderMap, body: String) -> Response {
     let _in_flight = InFlight::enter(&replay);
+    // As llama.cpp's server and minimal servers do: a body must be sized.
+    if headers.get("content-length").and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) != Some(body.len()) {
+        return (StatusCode::LENGTH_REQUIRED, "a request body needs Content-Length").into_response();
+    }
     tokio::time::sleep(replay.delay).await;
     let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let Some(rule) = replay.rules.iter().find(|rule| rule["match"].as_str().is_some_and(|m| body.contains(m))) else {

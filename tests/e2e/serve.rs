@@ -136,7 +136,7 @@ fn example_files() -> Vec<(String, Vec<u8>)> {
 
 /// `count` distinct documents made from the examples (a numbered first line
 /// and the examples' text), enough work that a job runs for a while.
-fn varied_corpus(dir: &Path, count: usize) -> Vec<PathBuf> {
+pub fn varied_corpus(dir: &Path, count: usize) -> Vec<PathBuf> {
     std::fs::create_dir_all(dir).expect("corpus folder");
     let examples = example_files();
     (0..count)
@@ -176,21 +176,37 @@ fn wait_for(agent: &ureq::Agent, url: &str, id: &str, what: &str, done: impl Fn(
     }
 }
 
-/// Reads `/v1/jobs/{id}/events` to its end: (event name, job) in order.
+/// Reads `/v1/jobs/{id}/events` to its end: (event name, the job as of that
+/// event) in order. The first event holds the whole job and each later one
+/// only what changed, merged here as the page merges it; a later event that
+/// repeats the file list or the settings fails the test.
 fn read_events(agent: &ureq::Agent, url: &str, id: &str) -> Vec<(String, Value)> {
     let response = agent.get(format!("{url}/v1/jobs/{id}/events")).call().expect("the event stream opens");
     assert_eq!(response.status().as_u16(), 200);
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert!(content_type.starts_with("text/event-stream"), "{content_type}");
     let reader = BufReader::new(response.into_body().into_reader());
-    let mut events = Vec::new();
+    let mut events: Vec<(String, Value)> = Vec::new();
     let mut name = String::new();
     for line in reader.lines() {
         let line = line.expect("an event line");
         if let Some(value) = line.strip_prefix("event: ") {
             name = value.to_string();
         } else if let Some(data) = line.strip_prefix("data: ") {
-            events.push((name.clone(), serde_json::from_str(data).expect("event data is a job")));
+            let data: Value = serde_json::from_str(data).expect("event data is JSON");
+            assert_eq!(data["id"], id, "every event names its job: {data}");
+            let job = match events.last() {
+                None => data,
+                Some((_, before)) => {
+                    assert!(data.get("source").is_none() && data.get("config").is_none(), "only changes: {data}");
+                    let mut job: Value = before.clone();
+                    for (field, value) in data.as_object().expect("an object") {
+                        job[field] = value.clone();
+                    }
+                    job
+                }
+            };
+            events.push((name.clone(), job));
         }
     }
     events
@@ -424,6 +440,11 @@ fn a_restart_keeps_finished_jobs_and_a_job_in_flight_resumes_from_the_cache() {
         .map(|layer| layer["store_hits"].as_u64().unwrap())
         .sum();
     assert!(reused > 0, "the resumed job reuses chunks finished before the kill: {}", report["cache"]);
+    // The job's counts are the report's, cached documents included.
+    for count in ["documents", "chunks", "pairs_exported"] {
+        assert_eq!(job["counts"][count], report["counts"][count], "{count}: {job} against the report");
+    }
+    assert_eq!(job["counts"]["chunks_done"], report["counts"]["chunks"], "{job}");
 }
 
 #[test]

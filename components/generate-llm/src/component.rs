@@ -56,6 +56,9 @@ impl Transport for WasiHttp {
         let headers = Fields::from_list(&[
             ("content-type".to_string(), b"application/json".to_vec()),
             ("accept".to_string(), b"application/json".to_vec()),
+            // Sized, not chunked: llama.cpp's server, minimal servers and some
+            // proxies cannot read a chunked request body.
+            ("content-length".to_string(), body.len().to_string().into_bytes()),
         ])
         .map_err(|e| failed(&format!("headers: {e:?}")))?;
         let request = OutgoingRequest::new(headers);

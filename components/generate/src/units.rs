@@ -348,7 +348,9 @@ fn object_name(heading: &str) -> Option<(String, ObjectKind)> {
     // Code: an inner `_` or `.`, or camelCase; an all-capitals word
     // ("DESCRIPTION", "NOTES") is a man page's section title instead.
     let inner = name.get(1..name.len().saturating_sub(1)).unwrap_or("");
-    let camel = name.chars().zip(name.chars().skip(1)).any(|(a, b)| a.is_lowercase() && b.is_uppercase());
+    // "LaTeX", "PostgreSQL": a product's name in mixed case is no code.
+    let camel = name.chars().zip(name.chars().skip(1)).any(|(a, b)| a.is_lowercase() && b.is_uppercase())
+        && !MIXED_CASE_PRODUCTS.contains(&name);
     let code_like = inner.contains(['_', '.']) || camel;
     let lone_lowercase_word = rest.is_empty() && name.chars().all(|c| c.is_ascii_lowercase());
     if callable {
@@ -365,6 +367,42 @@ fn object_name(heading: &str) -> Option<(String, ObjectKind)> {
     }
     None
 }
+
+/// Products whose names mix cases as code names do.
+const MIXED_CASE_PRODUCTS: &[&str] = &[
+    "LaTeX",
+    "TeX",
+    "BibTeX",
+    "XeLaTeX",
+    "LuaLaTeX",
+    "pdfLaTeX",
+    "ConTeXt",
+    "JavaScript",
+    "TypeScript",
+    "PostgreSQL",
+    "MySQL",
+    "SQLite",
+    "GitHub",
+    "GitLab",
+    "macOS",
+    "iOS",
+    "PyPI",
+    "NumPy",
+    "SciPy",
+    "OpenSSL",
+    "WebAssembly",
+    "PowerShell",
+    "OpenAPI",
+    "GraphQL",
+    "MongoDB",
+    "DocBook",
+    "AsciiDoc",
+    "MathJax",
+    "YouTube",
+    "WordPress",
+    "OAuth",
+    "WebSocket",
+];
 
 /// Whether a parenthesised tail holds only parameters: each comma-separated
 /// part one token (with `*`, `=default`, `/`, `[`).

@@ -1579,7 +1579,7 @@ impl BlockDraft {
             builder.push(BlockKind::Code, 0, None, None, &text);
             return;
         }
-        let text = join_lines(&self.lines);
+        let text = tex_logos(&join_lines(&self.lines));
         self.lines.clear();
         if let Some(level) = heading_level.filter(|_| text.chars().count() <= 200) {
             if is_back_matter(&text) {
@@ -1588,18 +1588,20 @@ impl BlockDraft {
             }
             builder.push(BlockKind::Heading, level, None, None, &text);
         } else if let Some(ordinal) = self.list.take() {
-            builder.push(BlockKind::ListItem, 1, ordinal, None, &text);
+            builder.push(BlockKind::ListItem, 1, ordinal, None, &tex_in_prose(&text));
         } else {
-            builder.push(BlockKind::Paragraph, 0, None, None, &text);
+            builder.push(BlockKind::Paragraph, 0, None, None, &tex_in_prose(&text));
         }
     }
 }
 
-/// The title of an index or a change history: lists of names and page or
-/// line numbers, set in several columns that run together when read as
-/// lines, with no prose to make questions of.
+/// The title of an index, a change history or a table of contents: lists
+/// of names and page or line numbers, set in several columns that run
+/// together when read as lines, with no prose to make questions of.
 fn is_back_matter(title: &str) -> bool {
-    ["index", "change history", "changes"].iter().any(|name| title.trim().eq_ignore_ascii_case(name))
+    ["index", "change history", "changes", "contents", "table of contents"]
+        .iter()
+        .any(|name| title.trim().eq_ignore_ascii_case(name))
 }
 
 /// A code block's text: one line per line drawn, indented by how far right
@@ -1682,6 +1684,142 @@ fn join_lines(lines: &[String]) -> String {
         text.push_str(line.trim());
     }
     text
+}
+
+/// The TeX logos as their names are written: the LaTeX logo is drawn as
+/// "L", a raised small "A", "T", a lowered "E" and "X", which reads back as
+/// "LATEX" (and "TEX", "LATEX2ε", "XELATEX").
+fn tex_logos(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        // "LATEX2ε": the logo, then its version, is one word here.
+        let word_end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+        if word_end == 0 {
+            let length = rest.chars().next().map_or(1, char::len_utf8);
+            out.push_str(&rest[..length]);
+            rest = &rest[length..];
+            continue;
+        }
+        let word = &rest[..word_end];
+        let logo = match word {
+            "LATEX" => Some("LaTeX"),
+            "TEX" => Some("TeX"),
+            "LATEX2" => Some("LaTeX2"),
+            "BIBTEX" => Some("BibTeX"),
+            "XELATEX" => Some("XeLaTeX"),
+            "LUALATEX" => Some("LuaLaTeX"),
+            "PDFLATEX" => Some("pdfLaTeX"),
+            _ => None,
+        };
+        out.push_str(logo.unwrap_or(word));
+        rest = &rest[word_end..];
+    }
+    out
+}
+
+/// Prose of a TeX manual made readable: TeX's control sequences and their
+/// arguments (`\newfloat{⟨type⟩}[⟨within⟩]`) set as inline code, as they
+/// are set in a typewriter font on the page, and a meta-variable's opening
+/// angle bracket, which Computer Modern's symbol font often maps to `∗`
+/// when the PDF has no Unicode map for it (`∗type⟩`), restored.
+fn tex_in_prose(text: &str) -> String {
+    let text = meta_variables(text);
+    if !text.contains('\\') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('\\') {
+        let after = &rest[at + 1..];
+        let name = after.find(|c: char| !(c.is_ascii_alphabetic() || c == '@')).unwrap_or(after.len());
+        // `\\`, `\{`, `\,`: one escaped character (TeX's control symbols).
+        let symbol =
+            if name == 0 { after.chars().next().filter(|c| !c.is_whitespace()).map_or(0, char::len_utf8) } else { 0 };
+        if name + symbol == 0 {
+            out.push_str(&rest[..=at]);
+            rest = after;
+            continue;
+        }
+        let end = at + 1 + name + symbol + tex_arguments(&after[name + symbol..]);
+        let code = &rest[at..end];
+        // Already in backticks, or the whole paragraph is a listing's line.
+        if rest[..at].ends_with('`') {
+            out.push_str(&rest[..end]);
+        } else {
+            out.push_str(&rest[..at]);
+            out.push('`');
+            out.push_str(code);
+            out.push('`');
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of what belongs to a control sequence after its name: a star
+/// (`\\section*`), a meta-variable (`\\fps@⟨float⟩`) and argument groups,
+/// `{...}` and `[...]`, nested or not (`\\newfloat{⟨type⟩}[⟨within⟩]`). A
+/// group left open within 200 bytes is not taken.
+fn tex_arguments(text: &str) -> usize {
+    let mut end = 0;
+    loop {
+        let rest = &text[end..];
+        let taken = match rest.chars().next() {
+            Some('*') => 1,
+            Some('⟨') => rest.find('⟩').filter(|close| *close <= 60).map_or(0, |close| close + '⟩'.len_utf8()),
+            Some('{' | '[') => group_length(rest).unwrap_or(0),
+            _ => 0,
+        };
+        if taken == 0 {
+            return end;
+        }
+        end += taken;
+    }
+}
+
+/// The length of the bracketed group `text` starts with, if it closes
+/// within 200 bytes.
+fn group_length(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, c) in text.char_indices() {
+        if at > 200 {
+            return None;
+        }
+        match c {
+            '{' | '[' => depth += 1,
+            '}' | ']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `∗type⟩` as `⟨type⟩`: an asterisk operator, then letters (and spaces,
+/// hyphens, digits), then a closing angle bracket.
+fn meta_variables(text: &str) -> String {
+    if !text.contains('∗') || !text.contains('⟩') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('∗') {
+        let after = &rest[at + '∗'.len_utf8()..];
+        let inner = after.find(|c: char| !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))).unwrap_or(after.len());
+        let is_meta =
+            inner > 0 && inner <= 40 && after[inner..].starts_with('⟩') && after.starts_with(char::is_alphabetic);
+        out.push_str(&rest[..at]);
+        out.push(if is_meta { '⟨' } else { '∗' });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Typographic ligatures (U+FB00–FB06) spelled out: "ﬁ" is "fi" to a reader

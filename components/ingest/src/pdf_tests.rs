@@ -49,14 +49,24 @@ const PROSE_NAMING_INTERNALS: &[&str] = &[
 /// name, a `#1` parameter, three control sequences in a row, or a name
 /// glued before the prose it was printed beside.
 fn tex_debris(text: &str) -> Option<String> {
+    // Inline code (`\TY@box`) is TeX quoted as code, as prose sets it; the
+    // backticks themselves must not hide a name glued to a sentence.
+    let mut outside_code = String::new();
+    for (index, part) in text.split('`').enumerate() {
+        if index % 2 == 0 {
+            outside_code.push_str(part);
+        }
+    }
+    let unquoted = text.replace('`', "");
+    let text = unquoted.as_str();
     let tokens: Vec<&str> = text.split_whitespace().collect();
-    let internal = tokens.iter().flat_map(|token| control_sequences(token)).find(|name| name.contains('@'));
+    let internal = outside_code.split_whitespace().flat_map(control_sequences).find(|name| name.contains('@'));
     if let Some(name) = internal
         && !PROSE_NAMING_INTERNALS.iter().any(|prose| text.starts_with(prose))
     {
         return Some(format!("internal \\{name}"));
     }
-    if text.as_bytes().windows(2).any(|pair| pair[0] == b'#' && pair[1].is_ascii_digit()) {
+    if outside_code.as_bytes().windows(2).any(|pair| pair[0] == b'#' && pair[1].is_ascii_digit()) {
         return Some("a #n parameter".to_string());
     }
     if control_sequences_in_a_row(text) >= 3 {
@@ -477,4 +487,30 @@ fn debris_checks_catch_the_answers_reviewers_rejected() {
     ] {
         assert_eq!(tex_debris(prose), None, "{prose:?}");
     }
+}
+
+#[test]
+fn a_tex_manuals_prose_sets_control_sequences_as_code_and_spells_the_logos() {
+    assert_eq!(
+        tex_logos("Among the features of LATEX and TEX (LATEX2ε)"),
+        "Among the features of LaTeX and TeX (LaTeX2ε)"
+    );
+    assert_eq!(tex_logos("A LATEXT heading, ATEX"), "A LATEXT heading, ATEX");
+    assert_eq!(
+        tex_in_prose("The \\floatstyle command sets a default float style."),
+        "The `\\floatstyle` command sets a default float style."
+    );
+    assert_eq!(
+        tex_in_prose("it is of the form \\newfloat{∗type⟩}{∗placement⟩}[∗within⟩] where"),
+        "it is of the form `\\newfloat{⟨type⟩}{⟨placement⟩}[⟨within⟩]` where"
+    );
+    assert_eq!(
+        tex_in_prose("commands like \\begin{table*}, \\fps@∗float⟩ and \\section*."),
+        "commands like `\\begin{table*}`, `\\fps@⟨float⟩` and `\\section*`."
+    );
+    // A group left open is not taken; a control symbol is one character.
+    assert_eq!(tex_in_prose("\\caption{.. . caption"), "`\\caption`{.. . caption");
+    assert_eq!(tex_in_prose("a \\\\ b and \\, c"), "a `\\\\` b and `\\,` c");
+    // A footnote's asterisk is no meta-variable.
+    assert_eq!(tex_in_prose("∗This file has version number v1.3d."), "∗This file has version number v1.3d.");
 }

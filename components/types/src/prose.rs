@@ -336,6 +336,24 @@ pub fn leans_on_context(text: &str) -> bool {
     ["this", "these", "those", "such", "said", "former", "latter"].iter().any(|w| has_phrase(&first, w))
 }
 
+/// Starts in the middle of a sentence: its first word is a plain
+/// lower-case word that is not the sentence's subject ("possible, yet not
+/// too much, because ..." continued from a column or page before). A name
+/// written in lower case opens a sentence that goes on with its verb
+/// ("docutils is a text processing system").
+pub fn starts_mid_sentence(text: &str) -> bool {
+    let mut words = text.split_whitespace();
+    let Some(first) = words.next() else { return false };
+    let bare = first.trim_end_matches([',', ';', ':', '.']);
+    if bare.is_empty() || !bare.chars().all(|c| c.is_ascii_lowercase()) {
+        return false;
+    }
+    let verb = words.next().is_some_and(|second| {
+        ["is", "are", "was", "were", "has", "have", "can", "will", "does", "may", "must", "should"].contains(&second)
+    });
+    bare.len() < first.len() || !verb
+}
+
 /// Ends where a clause is still open: on ":" or "," or ";", on a word such as
 /// "the" or "so that", without final punctuation, or with brackets, quotes
 /// or backticks left open.
@@ -605,7 +623,8 @@ pub fn review_answer(question: &str, answer: &str) -> Option<DropReason> {
         if last.trim_end().ends_with([':', ',', ';']) || unbalanced(&prose_of(answer)) {
             return Some(DropReason::IncompleteAnswer);
         }
-    } else if ends_mid_clause(answer) || announces_more(answer) || code_left_open(answer) {
+    } else if ends_mid_clause(answer) || starts_mid_sentence(answer) || announces_more(answer) || code_left_open(answer)
+    {
         return Some(DropReason::IncompleteAnswer);
     }
     if is_trivial_answer(answer) {

@@ -120,3 +120,21 @@ fn inline_code_left_open_is_an_incomplete_answer() {
     );
     assert_eq!(review_answer("What is `x` for?", "The suffix written after `x` in every section number."), None);
 }
+
+#[test]
+fn an_answer_that_starts_mid_sentence_is_incomplete() {
+    for text in [
+        "possible, yet not too much, because short lines should be considered bad.",
+        "and flushright) to typeset ragged text.",
+    ] {
+        assert!(starts_mid_sentence(text), "{text}");
+    }
+    for text in [
+        "docutils is a text processing system for converting plain text documentation.",
+        "request is an optional HttpRequest which is passed on.",
+        "The `\\floatstyle` command sets a default float style.",
+        "`pg_dump` writes a script.",
+    ] {
+        assert!(!starts_mid_sentence(text), "{text}");
+    }
+}

@@ -322,20 +322,32 @@ async fn job_events(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let receiver = state.manager.get(&id)?.subscribe();
-    let stream = futures_util::stream::unfold((receiver, false, true), |(mut receiver, ended, first)| async move {
+    let stream = futures_util::stream::unfold((receiver, false, None), |(mut receiver, ended, sent)| async move {
         if ended {
             return None;
         }
-        if !first && receiver.changed().await.is_err() {
+        if sent.is_some() && receiver.changed().await.is_err() {
             return None;
         }
         let job = receiver.borrow_and_update().clone();
         let terminal = job.status.is_terminal();
         let name = if terminal { "end" } else { "progress" };
-        let event = Event::default().event(name).json_data(&job).unwrap_or_else(|_| Event::default().event(name));
-        Some((Ok(event), (receiver, terminal, false)))
+        let data = job_change(sent.as_ref(), &job);
+        let event = Event::default().event(name).json_data(&data).unwrap_or_else(|_| Event::default().event(name));
+        Some((Ok(event), (receiver, terminal, Some(job))))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// An event's data: the whole job the first time, then its id and only the
+/// fields that changed since the last event. A job of a thousand files
+/// would otherwise repeat its file list in every progress event.
+fn job_change(sent: Option<&Job>, job: &Job) -> serde_json::Value {
+    let now = serde_json::to_value(job).unwrap_or_default();
+    let Some(before) = sent.map(|sent| serde_json::to_value(sent).unwrap_or_default()) else { return now };
+    let serde_json::Value::Object(fields) = now else { return now };
+    let changed = fields.into_iter().filter(|(name, value)| name == "id" || before.get(name) != Some(value)).collect();
+    serde_json::Value::Object(changed)
 }
 
 /// A file a finished job wrote.

@@ -566,6 +566,10 @@ impl JobManager {
                     job.counts.documents = report.counts.documents;
                     job.counts.documents_failed = report.counts.documents_failed;
                     job.counts.documents_done = report.counts.documents;
+                    // The report's count, not the progress tally: a resumed
+                    // job's cached documents report no chunks as they pass.
+                    job.counts.chunks = report.counts.chunks;
+                    job.counts.chunks_done = report.counts.chunks;
                     job.counts.pairs_exported = report.counts.pairs_exported;
                     job.errors = report.errors.iter().take(MAX_LISTED_ERRORS).map(|e| e.message.clone()).collect();
                     if report.counts.pairs_exported == 0 {
