@@ -237,6 +237,18 @@ fn faq(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&
 
 /// Whether a candidate's every exchange passes the reviewer's checks that
 /// validate applies, so the chunk's cap is spent on pairs that survive.
+/// A how-to answer that states a requirement ("To build Git from source,
+/// you need to have a handful of dependencies installed", "you must
+/// explicitly declare the Meta inheritance") and shows no code says what is
+/// needed, not how: the judges found it incomplete every time.
+fn only_requires(answer: &str) -> bool {
+    let lower = answer.to_lowercase().replace('’', "'");
+    let requirement = ["you need", "you'll need", "you will need", "you must", "you have to", "you should"]
+        .iter()
+        .any(|phrase| lower.contains(phrase));
+    requirement && !answer.contains('`')
+}
+
 fn passes_review(chunk: &Chunk, candidate: &Candidate) -> bool {
     let exchanges = std::iter::once((&candidate.question, &candidate.answer, &candidate.spans))
         .chain(candidate.follow_ups.iter().map(|e| (&e.question, &e.answer, &e.spans)));
@@ -246,7 +258,10 @@ fn passes_review(chunk: &Chunk, candidate: &Candidate) -> bool {
         } else {
             answer.clone()
         };
-        brightrun_types::prose::review_exchange(question, &answer) && !brightrun_types::prose::has_doubled_word(&answer)
+        let how_to = candidate.task == TaskType::ProcedureInstruction;
+        brightrun_types::prose::review_exchange(question, &answer)
+            && !brightrun_types::prose::has_doubled_word(&answer)
+            && !(how_to && only_requires(&answer))
     })
 }
 

@@ -305,3 +305,11 @@ fn an_argument_list_after_a_signature_line_names_its_function() {
         .collect();
     assert!(questions.iter().any(|q| q.contains("`login_url` argument of `logout_then_login()`")), "{questions:?}");
 }
+
+#[test]
+fn a_how_to_answer_that_only_states_a_requirement_is_not_kept() {
+    assert!(crate::only_requires("To build Git from source, you need to have a handful of dependencies installed."));
+    assert!(crate::only_requires("To inherit Meta options, you must explicitly declare the Meta inheritance."));
+    assert!(!crate::only_requires("To log out a user, use django.contrib.auth.logout() within your view."));
+    assert!(!crate::only_requires("To run the tests, you need to call `manage.py test`."));
+}

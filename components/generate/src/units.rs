@@ -570,6 +570,24 @@ fn describes_object(answer: &str) -> bool {
     !first.ends_with("ing") && !subordinate.contains(&first) && !other_condition && !negated
 }
 
+/// Whether a setting's or an attribute's description says something about
+/// it, rather than opening on a value ("2 (for `<h2>`, cf. ...)", "'py'")
+/// or giving its own name back ("The value of root_doc, for usage with
+/// pathto()."). A noun phrase is a description ("A string representing
+/// the scheme of the request"), so most pass.
+fn states_a_role(answer: &str, name: &str) -> bool {
+    let first = brightrun_types::sentences(answer).first().map_or(answer, |(_, sentence)| *sentence).trim_start();
+    if first.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '"' | '“' | '\'' | '(')) {
+        return false;
+    }
+    let bare = name.trim_end_matches("()").rsplit(['.', ':']).next().unwrap_or(name);
+    let lower = first.to_lowercase().replace('`', "");
+    let circular = ["the value of ", "the value for ", "value of "]
+        .iter()
+        .any(|opening| lower.strip_prefix(opening).is_some_and(|rest| rest.starts_with(&bare.to_lowercase())));
+    !circular
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ObjectKind {
     Callable,
@@ -593,7 +611,11 @@ pub(crate) fn object_descriptions(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candi
         // The description's first sentence is about the named object, so it
         // may open with a verb ("Return the ...") or "If true, ...".
         let Some((span, answer)) = leading_sentences(chunk, next, false) else { continue };
-        if prose::starts_unresolved(&answer) || prose::leans_on_context(&answer) || !describes_object(&answer) {
+        if prose::starts_unresolved(&answer)
+            || prose::leans_on_context(&answer)
+            || !describes_object(&answer)
+            || (kind == ObjectKind::Named && !states_a_role(&answer, &name))
+        {
             continue;
         }
         let Some(context) = object_context(chunk, index, kind) else { continue };
@@ -1270,7 +1292,15 @@ pub(crate) fn definitions(
         let property_of = ["use of ", "purpose of ", "point of ", "idea of ", "goal of "]
             .iter()
             .any(|start| term.to_lowercase().trim_start_matches("the ").starts_with(start));
-        if property_of {
+        // "request is an optional HttpRequest which is passed on the
+        // authenticate() method": a one-word lower-case term described as an
+        // argument is a parameter, and means nothing without its function.
+        let parameter = !term.contains(' ')
+            && term.chars().all(|c| c.is_lowercase() || c == '_')
+            && ["optional ", "required ", "argument", "parameter", "keyword "]
+                .iter()
+                .any(|word| meaning.split([',', ';', '.']).next().unwrap_or("").contains(word));
+        if property_of || parameter {
             continue;
         }
         if !defines || evaluative || term.split_whitespace().next().is_some_and(|w| w.to_lowercase().ends_with("ing")) {
@@ -1653,7 +1683,11 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         }
         let span = Span::new(description_span.start as usize, description_span.start as usize + end);
         let Some(answer) = chunk.text_at(span) else { continue };
-        if prose::starts_unresolved(answer) || prose::leans_on_context(answer) || !describes_object(answer) {
+        if prose::starts_unresolved(answer)
+            || prose::leans_on_context(answer)
+            || !describes_object(answer)
+            || (kind == ObjectKind::Named && !states_a_role(answer, &name))
+        {
             continue;
         }
         let Some(context) = owner_before(chunk, index).or_else(|| object_context(chunk, index, kind)) else {
@@ -1680,7 +1714,9 @@ fn owner_before(chunk: &Chunk, index: usize) -> Option<Context> {
         }
         let text = chunk.text_at(block.span)?.trim_start();
         // pandoc's DOCX of a Sphinx page keeps the permalink and source link.
-        let line = text.lines().next().unwrap_or("").trim_end().trim_end_matches('¶').trim_end_matches("[source]");
+        // Markdown keeps the name as inline code: "class `PasswordResetView`".
+        let unquoted = text.lines().next().unwrap_or("").replace('`', "");
+        let line = unquoted.trim_end().trim_end_matches('¶').trim_end_matches("[source]");
         if let Some(rest) = line.strip_prefix("class ").or_else(|| line.strip_prefix("exception ")) {
             let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
             let name = name.rsplit('.').next().unwrap_or(&name).to_string();
@@ -1701,6 +1737,24 @@ fn owner_before(chunk: &Chunk, index: usize) -> Option<Context> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_description_says_what_its_object_does_not_only_its_value() {
+        for (answer, name) in [
+            ("A list of paths that contain custom static files.", "html_static_path"),
+            ("A string representing the scheme of the request (`http` or `https` usually).", "HttpRequest.scheme"),
+            ("The author name(s) of the document.", "author"),
+            ("user_dic option is the user dictionary file path for Janome.", "user_dic"),
+        ] {
+            assert!(states_a_role(answer, name), "{answer}");
+        }
+        for (answer, name) in [
+            ("2 (for \"<h2>\", cf. the HTML Standard)", "initial_header_level"),
+            ("The value of root_doc, for usage with pathto().", "root_doc"),
+        ] {
+            assert!(!states_a_role(answer, name), "{answer}");
+        }
+    }
 
     #[test]
     fn signatures_name_objects_and_glosses_do_not() {
