@@ -48,6 +48,9 @@ struct Candidate {
     context: Vec<Span>,
     /// Further exchanges of a multi-turn pair.
     follow_ups: Vec<Exchange>,
+    /// The question asks what a product or tool is ("What is docutils?"):
+    /// the document's subject is another product, not its setting.
+    names_product: bool,
 }
 
 /// One more user question and assistant answer in a conversation.
@@ -60,7 +63,7 @@ struct Exchange {
 
 impl Candidate {
     fn single(task: TaskType, question: String, answer: String, spans: Vec<Span>) -> Self {
-        Candidate { task, question, answer, spans, context: Vec::new(), follow_ups: Vec::new() }
+        Candidate { task, question, answer, spans, context: Vec::new(), follow_ups: Vec::new(), names_product: false }
     }
 }
 
@@ -107,7 +110,9 @@ pub fn generate(chunk: &Chunk, analysis: &Analysis, config: &GenerateConfig) -> 
         procedures(analysis, &phrase, in_body),
     ];
     for candidate in by_task.iter_mut().flatten() {
-        candidate.question = subject::name_subject(&candidate.question, chunk.subject.as_deref());
+        if !candidate.names_product {
+            candidate.question = subject::name_subject(&candidate.question, chunk.subject.as_deref());
+        }
     }
     for candidates in &mut by_task {
         candidates.retain(|candidate| wanted(candidate.task) && passes_review(chunk, candidate));

@@ -313,3 +313,21 @@ fn a_how_to_answer_that_only_states_a_requirement_is_not_kept() {
     assert!(!crate::only_requires("To log out a user, use django.contrib.auth.logout() within your view."));
     assert!(!crate::only_requires("To run the tests, you need to call `manage.py test`."));
 }
+
+#[test]
+fn a_product_defined_in_another_products_documents_is_asked_what_it_is() {
+    let mut c = chunk(
+        &["Glossary"],
+        &[(
+            BlockKind::Paragraph,
+            None,
+            "docutils is a text processing system for converting plain text documentation into other, richer formats.",
+        )],
+    );
+    c.subject = Some("Sphinx".to_string());
+    let analysis = brightrun_analyze::analyze(&c).expect("analyses");
+    let config = GenerateConfig { tasks: vec![TaskType::DefinitionQa], ..config() };
+    let questions: Vec<String> =
+        generate(&c, &analysis, &config).expect("generates").iter().map(|p| p.turns[0].content.clone()).collect();
+    assert_eq!(questions, ["What is docutils?"]);
+}

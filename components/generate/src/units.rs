@@ -581,6 +581,19 @@ fn states_a_role(answer: &str, name: &str) -> bool {
         return false;
     }
     let bare = name.trim_end_matches("()").rsplit(['.', ':']).next().unwrap_or(name);
+    // "To specify names to enable ...": a purpose with no sentence after it.
+    if first.starts_with("To ") && !first.contains(", ") {
+        return false;
+    }
+    // "`autodoc` supports ...", "The `linkcheck` builder may issue ...": the
+    // sentence is about other code, not the setting asked about.
+    let opening = first.strip_prefix("The ").unwrap_or(first);
+    if let Some(code) = opening.strip_prefix('`').and_then(|rest| rest.split('`').next()) {
+        let code = code.trim_end_matches("()");
+        if code != bare && !code.ends_with(&format!(".{bare}")) {
+            return false;
+        }
+    }
     let lower = first.to_lowercase().replace('`', "");
     let circular = ["the value of ", "the value for ", "value of "]
         .iter()
@@ -1400,7 +1413,35 @@ pub(crate) fn definitions(
             (_, false) => format!("What is {named}?"),
             (_, true) => format!("What are {named}?"),
         };
-        out.push(Candidate::single(TaskType::DefinitionQa, question, String::new(), vec![definition.span]));
+        // "docutils is a text processing system": a name in lower case,
+        // defined as a kind of software, is a product of its own; it is
+        // asked what it is, and not placed inside the document's subject.
+        const SOFTWARE: &[&str] = &[
+            "system",
+            "tool",
+            "library",
+            "package",
+            "program",
+            "framework",
+            "application",
+            "utility",
+            "toolkit",
+            "engine",
+            "server",
+            "client",
+        ];
+        let head = meaning.split([',', ';', '.', '(']).next().unwrap_or("");
+        let head = head.split(" for ").next().unwrap_or(head);
+        let product = article.is_empty()
+            && !term.contains(' ')
+            && term.chars().all(|c| c.is_ascii_lowercase())
+            && !plural
+            && (meaning.starts_with("a ") || meaning.starts_with("an "))
+            && head.split_whitespace().next_back().is_some_and(|w| SOFTWARE.contains(&w));
+        let question = if product { format!("What is {term}?") } else { question };
+        let mut candidate = Candidate::single(TaskType::DefinitionQa, question, String::new(), vec![definition.span]);
+        candidate.names_product = product;
+        out.push(candidate);
     }
     out
 }
@@ -1745,12 +1786,17 @@ mod tests {
             ("A string representing the scheme of the request (`http` or `https` usually).", "HttpRequest.scheme"),
             ("The author name(s) of the document.", "author"),
             ("user_dic option is the user dictionary file path for Janome.", "user_dic"),
+            ("`html_static_path` holds a list of paths.", "html_static_path"),
+            ("To enable it, set it to `True`.", "keep_going"),
         ] {
             assert!(states_a_role(answer, name), "{answer}");
         }
         for (answer, name) in [
             ("2 (for \"<h2>\", cf. the HTML Standard)", "initial_header_level"),
             ("The value of root_doc, for usage with pathto().", "root_doc"),
+            ("To specify names to enable gettext extracting and translation applying.", "gettext_additional_targets"),
+            ("`autodoc` supports to suppress warning messages via `suppress_warnings`.", "suppress_warnings"),
+            ("The `linkcheck` builder may issue a large number of requests.", "linkcheck_rate_limit_timeout"),
         ] {
             assert!(!states_a_role(answer, name), "{answer}");
         }
