@@ -331,3 +331,32 @@ fn a_product_defined_in_another_products_documents_is_asked_what_it_is() {
         generate(&c, &analysis, &config).expect("generates").iter().map(|p| p.turns[0].content.clone()).collect();
     assert_eq!(questions, ["What is docutils?"]);
 }
+
+#[test]
+fn a_description_about_the_product_or_two_questions_in_a_heading_make_no_pair() {
+    let mut c = chunk(
+        &["Request and response objects"],
+        &[
+            (BlockKind::Heading, None, "HttpResponse subclasses"),
+            (BlockKind::Heading, None, "class HttpResponse"),
+            (
+                BlockKind::Paragraph,
+                None,
+                "Django includes a number of `HttpResponse` subclasses that handle different types of HTTP responses.",
+            ),
+            (BlockKind::Heading, None, "How can I indicate the document title? Subtitle?"),
+            (
+                BlockKind::Paragraph,
+                None,
+                "A uniquely-adorned section title at the beginning of a document is treated specially, as the document title.",
+            ),
+        ],
+    );
+    c.subject = Some("Django".to_string());
+    let analysis = brightrun_analyze::analyze(&c).expect("analyses");
+    let pairs = generate(&c, &analysis, &config()).expect("generates");
+    for pair in &pairs {
+        let question = &pair.turns[0].content;
+        assert!(!question.contains("`HttpResponse`") && !question.contains("Subtitle"), "{question}");
+    }
+}

@@ -624,9 +624,14 @@ pub(crate) fn object_descriptions(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candi
         // The description's first sentence is about the named object, so it
         // may open with a verb ("Return the ...") or "If true, ...".
         let Some((span, answer)) = leading_sentences(chunk, next, false) else { continue };
+        // "Django includes a number of `HttpResponse` subclasses ...": the
+        // product is the sentence's subject, and the object only its topic.
+        let about_the_product =
+            chunk.subject.as_deref().is_some_and(|subject| answer.starts_with(&format!("{subject} ")));
         if prose::starts_unresolved(&answer)
             || prose::leans_on_context(&answer)
             || !describes_object(&answer)
+            || about_the_product
             || (kind == ObjectKind::Named && !states_a_role(&answer, &name))
         {
             continue;
@@ -676,6 +681,10 @@ fn heading_question(heading: &str, lead: &str, phrase: &Phrasing, has_subject: b
         return None;
     }
     if heading.ends_with('?') {
+        // "How can I indicate the document title? Subtitle?": two questions.
+        if heading.matches('?').count() > 1 {
+            return None;
+        }
         let well_formed =
             words.len() >= 3 && heading.starts_with(char::is_uppercase) && !prose::starts_unresolved(heading);
         return well_formed.then(|| (heading.to_string(), TaskType::FaqAnswer));
