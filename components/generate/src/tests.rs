@@ -360,3 +360,21 @@ fn a_description_about_the_product_or_two_questions_in_a_heading_make_no_pair() 
         assert!(!question.contains("`HttpResponse`") && !question.contains("Subtitle"), "{question}");
     }
 }
+
+#[test]
+fn an_attribute_list_whose_class_is_not_in_the_chunk_is_not_asked_about() {
+    let c = chunk(
+        &["All authentication views"],
+        &[
+            (BlockKind::Paragraph, None, "**Attributes:**"),
+            (
+                BlockKind::ListItem,
+                None,
+                "`token_generator`: Instance of the class to check the one time link. This will default to `default_token_generator`.",
+            ),
+        ],
+    );
+    let analysis = brightrun_analyze::analyze(&c).expect("analyses");
+    let pairs = generate(&c, &analysis, &config()).expect("generates");
+    assert!(pairs.iter().all(|p| !p.turns[0].content.contains("token_generator")), "{pairs:?}");
+}

@@ -1740,7 +1740,11 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         {
             continue;
         }
-        let Some(context) = owner_before(chunk, index).or_else(|| object_context(chunk, index, kind)) else {
+        let owner = owner_before(chunk, index);
+        if owner.is_none() && kind == ObjectKind::Named && owner_cut_off(chunk, index) {
+            continue;
+        }
+        let Some(context) = owner.or_else(|| object_context(chunk, index, kind)) else {
             continue;
         };
         let pick = phrase.pick(TaskType::FactualQa, &name, 2);
@@ -1748,6 +1752,25 @@ pub(crate) fn labelled_items(chunk: &Chunk, phrase: &Phrasing) -> Vec<Candidate>
         out.push(Candidate::single(object_task(kind), question, answer.to_string(), vec![span]));
     }
     out
+}
+
+/// Whether the list holding item `index` belongs to an owner this chunk
+/// does not show: the list is labelled as a class's or a function's
+/// ("Attributes:", "Parameters:") with no class line before it, or it runs
+/// back to the chunk's first block, so its owner was in the chunk before
+/// (`token_generator` under which of five views?).
+fn owner_cut_off(chunk: &Chunk, index: usize) -> bool {
+    let mut first = index.min(chunk.blocks.len());
+    while first > 0 && chunk.blocks[first - 1].kind == BlockKind::ListItem {
+        first -= 1;
+    }
+    let Some(before) = first.checked_sub(1).and_then(|at| chunk.blocks.get(at)) else { return true };
+    if before.kind != BlockKind::Paragraph {
+        return false;
+    }
+    let label =
+        chunk.text_at(before.span).unwrap_or("").trim().trim_matches('*').trim_end_matches(':').trim_matches('*');
+    ["attributes", "arguments", "parameters", "keyword arguments", "methods"].contains(&label.to_lowercase().as_str())
 }
 
 /// The class whose attribute list an item is in, when a signature line
