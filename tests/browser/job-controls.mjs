@@ -6,7 +6,7 @@
 //
 // Prints one JSON line with what it saw; exits non-zero with a message on
 // the first thing that does not work. Run by tests/e2e/browser.rs.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [baseUrl, ...files] = process.argv.slice(2);
 if (!baseUrl || files.length === 0) {
@@ -14,11 +14,7 @@ if (!baseUrl || files.length === 0) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.BRIGHTRUN_CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const seen = {};
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

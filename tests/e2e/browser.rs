@@ -34,6 +34,21 @@ fn chromium() -> PathBuf {
     path
 }
 
+/// Runs one of `tests/browser/`'s scripts and reads the JSON line it prints
+/// of what it saw; a script that fails fails the test with its message.
+fn run_script(scripts: &Path, chromium: &Path, script: &str, arguments: &[std::ffi::OsString]) -> Value {
+    let output = Command::new("node")
+        .current_dir(scripts)
+        .env("BRIGHTRUN_CHROMIUM", chromium)
+        .arg(script)
+        .args(arguments)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
 #[test]
 fn the_web_page_uploads_shows_progress_plots_and_pairs_and_takes_feedback() {
     let chromium = chromium();
@@ -47,18 +62,9 @@ fn the_web_page_uploads_shows_progress_plots_and_pairs_and_takes_feedback() {
         .map(|name| examples().join(name))
         .collect();
 
-    let output = Command::new("node")
-        .current_dir(&scripts)
-        .env("BRIGHTRUN_CHROMIUM", &chromium)
-        .arg("web-page.mjs")
-        .arg(&server.url)
-        .arg(&screenshot)
-        .args(&files)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
-    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let mut arguments = vec![server.url.clone().into(), screenshot.clone().into_os_string()];
+    arguments.extend(files.iter().map(|file| file.clone().into_os_string()));
+    let seen = run_script(&scripts, &chromium, "web-page.mjs", &arguments);
 
     assert_eq!(seen["status"], "succeeded", "{seen}");
     let progress: Vec<&str> = seen["progress_seen"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
@@ -92,17 +98,9 @@ fn the_web_page_cancels_a_running_job_and_resumes_it() {
     let server = Server::start(&temp.path().join("data"), &temp.path().join("cache"), &["--no-cache", "--jobs", "1"]);
     let files = varied_corpus(&temp.path().join("corpus"), 400);
 
-    let output = Command::new("node")
-        .current_dir(&scripts)
-        .env("BRIGHTRUN_CHROMIUM", &chromium)
-        .arg("job-controls.mjs")
-        .arg(&server.url)
-        .args(&files)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
-    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let mut arguments = vec![server.url.clone().into()];
+    arguments.extend(files.into_iter().map(PathBuf::into_os_string));
+    let seen = run_script(&scripts, &chromium, "job-controls.mjs", &arguments);
 
     let stopped = seen["cancelled_row"].as_str().unwrap();
     assert!(stopped.starts_with("stopped in "), "a cancelled job says where it stopped: {seen}");
