@@ -599,6 +599,10 @@ struct Decoder {
     /// Sphinx shows them.
     module: Option<String>,
     object_depth: usize,
+    /// The parameters of the object being described (`tag` of `-t tag`,
+    /// `document` of `hasdoc(document)`): Sphinx sets them in emphasis in
+    /// the description, where they read as code.
+    parameters: Vec<String>,
     list_depth: u8,
     tables: u8,
     /// Whether a field list here would be the docinfo (at the top, after at
@@ -616,6 +620,7 @@ impl Decoder {
             highlight: None,
             module: None,
             object_depth: 0,
+            parameters: Vec::new(),
             list_depth: 0,
             tables: 0,
             docinfo_open: true,
@@ -624,7 +629,8 @@ impl Decoder {
     }
 
     fn inline(&self, raw: &str) -> String {
-        collapse_spaces(&Inline::render(raw, &self.definitions, 0))
+        let raw = parameters_as_literals(raw, &self.parameters);
+        collapse_spaces(&Inline::render(&raw, &self.definitions, 0))
     }
 
     /// Decodes one body: the document, or anything nested in it.
@@ -1184,7 +1190,10 @@ impl Decoder {
         let saved_level = self.heading_level;
         self.heading_level = level;
         self.object_depth += 1;
+        let parameters = signature_parameters(&signatures);
+        let saved_parameters = std::mem::replace(&mut self.parameters, parameters);
         let blocks = self.parse_body(&parts.content, scope.nested(BlockKind::Paragraph));
+        self.parameters = saved_parameters;
         self.object_depth -= 1;
         self.heading_level = saved_level;
         out.extend(blocks);
@@ -1482,6 +1491,54 @@ fn push_item(out: &mut Vec<Decoded>, level: u8, ordinal: Option<u32>, label: Opt
         out.push(Decoded { kind: BlockKind::ListItem, level, ordinal, language: None, text });
     }
     out.extend(blocks);
+}
+
+/// The parameter names of an object's signatures: the identifiers after
+/// its name ("-t tag" → `tag`, "hasdoc(document)" → `document`,
+/// "-D setting=value" → `setting`, `value`).
+fn signature_parameters(signatures: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for signature in signatures {
+        let tokens = signature.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'));
+        for token in tokens.filter(|t| !t.is_empty()).skip(1) {
+            let name = token.trim_matches('-');
+            if name.len() >= 2 && !token.starts_with('-') && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// `*tag*` as ``` ``tag`` ``` where `tag` is a parameter of the object
+/// described: "Define the tag *tag*" would read "Define the tag tag" once
+/// the emphasis goes. Strong emphasis (`**tag**`) is left alone.
+fn parameters_as_literals(raw: &str, parameters: &[String]) -> String {
+    if parameters.is_empty() || !raw.contains('*') {
+        return raw.to_string();
+    }
+    let mut text = raw.to_string();
+    for name in parameters {
+        let emphasised = format!("*{name}*");
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(&emphasised) {
+            let before = rest[..at].chars().next_back();
+            let after = rest[at + emphasised.len()..].chars().next();
+            let bounded = before.is_none_or(|c| !c.is_alphanumeric() && c != '*' && c != '\\')
+                && after.is_none_or(|c| !c.is_alphanumeric() && c != '*');
+            out.push_str(&rest[..at]);
+            if bounded {
+                out.push_str(&format!("``{name}``"));
+            } else {
+                out.push_str(&emphasised);
+            }
+            rest = &rest[at + emphasised.len()..];
+        }
+        out.push_str(rest);
+        text = out;
+    }
+    text
 }
 
 /// Signature lines, one per signature except where a line ends in a

@@ -891,3 +891,15 @@ fn decodes_ten_megabytes_in_one_pass() {
     let builder = parse(&big);
     assert!(builder.blocks.len() > 100_000);
 }
+
+#[test]
+fn a_parameter_in_emphasis_in_its_objects_description_reads_as_code() {
+    let text = ".. option:: -t tag\n\n   Define the tag *tag*.  This is relevant for *only* **tag** uses.\n\n\
+                .. function:: hasdoc(document)\n\n   Check if a document with the name *document* exists.\n\n\
+                Outside, *tag* is emphasis.\n";
+    let decoded: Vec<String> = decode(text).into_iter().map(|(_, _, _, text)| text).collect();
+    let decoded = decoded.join("\n");
+    assert!(decoded.contains("Define the tag `tag`. This is relevant for only tag uses."), "{decoded}");
+    assert!(decoded.contains("Check if a document with the name `document` exists."), "{decoded}");
+    assert!(decoded.contains("Outside, tag is emphasis."), "{decoded}");
+}
