@@ -240,8 +240,6 @@ fn faq(chunk: &Chunk, analysis: &Analysis, phrase: &Phrasing, in_body: impl Fn(&
         .collect()
 }
 
-/// Whether a candidate's every exchange passes the reviewer's checks that
-/// validate applies, so the chunk's cap is spent on pairs that survive.
 /// A how-to answer that states a requirement ("To build Git from source,
 /// you need to have a handful of dependencies installed", "you must
 /// explicitly declare the Meta inheritance") and shows no code says what is
@@ -254,6 +252,8 @@ fn only_requires(answer: &str) -> bool {
     requirement && !answer.contains('`')
 }
 
+/// Whether a candidate's every exchange passes the reviewer's checks that
+/// validate applies, so the chunk's cap is spent on pairs that survive.
 fn passes_review(chunk: &Chunk, candidate: &Candidate) -> bool {
     let exchanges = std::iter::once((&candidate.question, &candidate.answer, &candidate.spans))
         .chain(candidate.follow_ups.iter().map(|e| (&e.question, &e.answer, &e.spans)));

@@ -332,9 +332,10 @@ async fn job_events(
         let job = receiver.borrow_and_update().clone();
         let terminal = job.status.is_terminal();
         let name = if terminal { "end" } else { "progress" };
-        let data = job_change(sent.as_ref(), &job);
+        let now = serde_json::to_value(&job).unwrap_or_default();
+        let data = job_change(sent.as_ref(), &now);
         let event = Event::default().event(name).json_data(&data).unwrap_or_else(|_| Event::default().event(name));
-        Some((Ok(event), (receiver, terminal, Some(job))))
+        Some((Ok(event), (receiver, terminal, Some(now))))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
@@ -342,11 +343,13 @@ async fn job_events(
 /// An event's data: the whole job the first time, then its id and only the
 /// fields that changed since the last event. A job of a thousand files
 /// would otherwise repeat its file list in every progress event.
-fn job_change(sent: Option<&Job>, job: &Job) -> serde_json::Value {
-    let now = serde_json::to_value(job).unwrap_or_default();
-    let Some(before) = sent.map(|sent| serde_json::to_value(sent).unwrap_or_default()) else { return now };
-    let serde_json::Value::Object(fields) = now else { return now };
-    let changed = fields.into_iter().filter(|(name, value)| name == "id" || before.get(name) != Some(value)).collect();
+fn job_change(sent: Option<&serde_json::Value>, now: &serde_json::Value) -> serde_json::Value {
+    let (Some(before), serde_json::Value::Object(fields)) = (sent, now) else { return now.clone() };
+    let changed = fields
+        .iter()
+        .filter(|(name, value)| name.as_str() == "id" || before.get(name.as_str()) != Some(*value))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     serde_json::Value::Object(changed)
 }
 
